@@ -1,0 +1,114 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { withTransaction } from '../../db/pool.js';
+import { listMunicipalities, listTeams, municipalityExists, upsertMunicipality, upsertTeam } from '../../db/municipalities.js';
+import type { ApiApp } from '../env.js';
+import { assertRole, audit, canSeeMunicipality } from '../middleware/auth.js';
+import { errorResponses, jsonResponse, security } from '../openapi.js';
+import { problem } from '../problem.js';
+
+const code = z.string().regex(/^[0-9]{4}$/, 'a municipality is its 4-digit CBS code').openapi({ param: { name: 'code', in: 'path' }, example: '1916' });
+const pc4 = z.string().regex(/^[1-9][0-9]{3}$/, 'a postcode area is 4 digits (PC4)');
+
+const municipalitySchema = z
+  .object({ code: z.string(), name: z.string(), postcodeAreas: z.array(z.string()), activeRuleSetVersion: z.number().int().nullable() })
+  .openapi('Municipality');
+const municipalityInput = z
+  .object({ name: z.string().trim().min(1).max(200), postcodeAreas: z.array(pc4).max(2_000) })
+  .strict()
+  .openapi('MunicipalityInput');
+const teamSchema = z.object({ id: z.string(), municipality: z.string(), name: z.string(), postcodeAreas: z.array(z.string()) }).openapi('Team');
+const teamInput = z.object({ name: z.string().trim().min(1).max(200), postcodeAreas: z.array(pc4).max(2_000) }).strict().openapi('TeamInput');
+const teamId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a team id is lower-case letters, digits and dashes')
+  .openapi({ param: { name: 'teamId', in: 'path' }, example: 'noord' });
+
+export function registerMunicipalityRoutes(v1: ApiApp): void {
+  v1.openapi(
+    createRoute({
+      method: 'put',
+      path: '/municipalities/{code}',
+      tags: ['Municipalities'],
+      summary: 'Register or update a municipality and the postcode areas it serves (admin)',
+      security,
+      request: { params: z.object({ code }), body: { required: true, content: { 'application/json': { schema: municipalityInput } } } },
+      responses: {
+        200: jsonResponse('Updated', municipalitySchema),
+        201: jsonResponse('Created', municipalitySchema),
+        ...errorResponses(403, 409),
+      },
+    }),
+    async (c) => {
+      assertRole(c.get('actor'), 'admin');
+      const { code } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const areas = [...new Set(body.postcodeAreas)].sort();
+      const result = await withTransaction(c.get('ctx').pool, (tx) => upsertMunicipality(tx, code, body.name, areas));
+      if (result.takenAreas.length > 0) {
+        throw problem.conflict(`Postcode areas already served by another municipality: ${result.takenAreas.join(', ')}`);
+      }
+      await audit(c, { action: result.created ? 'municipality.create' : 'municipality.update', objectType: 'municipality', objectId: code, municipality: code });
+      const [saved] = await listMunicipalities(c.get('ctx').pool, code);
+      return c.json(saved!, result.created ? 201 : 200);
+    },
+  );
+
+  v1.openapi(
+    createRoute({
+      method: 'get',
+      path: '/municipalities',
+      tags: ['Municipalities'],
+      summary: 'The municipalities this key may see',
+      security,
+      responses: { 200: jsonResponse('The municipalities', z.object({ municipalities: z.array(municipalitySchema) })), ...errorResponses() },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      return c.json({ municipalities: await listMunicipalities(c.get('ctx').pool, actor.municipality) }, 200);
+    },
+  );
+
+  v1.openapi(
+    createRoute({
+      method: 'put',
+      path: '/municipalities/{code}/teams/{teamId}',
+      tags: ['Municipalities'],
+      summary: 'Create or update a team and the postcode areas whose households it serves (coordinator, admin)',
+      security,
+      request: { params: z.object({ code, teamId }), body: { required: true, content: { 'application/json': { schema: teamInput } } } },
+      responses: { 200: jsonResponse('Updated', teamSchema), 201: jsonResponse('Created', teamSchema), ...errorResponses(403, 404) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'coordinator', 'admin');
+      const { code, teamId } = c.req.valid('param');
+      const pool = c.get('ctx').pool;
+      if (!canSeeMunicipality(actor, code) || !(await municipalityExists(pool, code))) throw problem.notFound('No such municipality');
+      const body = c.req.valid('json');
+      const team = { id: teamId, municipality: code, name: body.name, postcodeAreas: [...new Set(body.postcodeAreas)].sort() };
+      const { created } = await upsertTeam(pool, team);
+      await audit(c, { action: created ? 'team.create' : 'team.update', objectType: 'team', objectId: `${code}/${teamId}`, municipality: code });
+      return c.json(team, created ? 201 : 200);
+    },
+  );
+
+  v1.openapi(
+    createRoute({
+      method: 'get',
+      path: '/municipalities/{code}/teams',
+      tags: ['Municipalities'],
+      summary: "A municipality's teams",
+      security,
+      request: { params: z.object({ code }) },
+      responses: { 200: jsonResponse('The teams', z.object({ teams: z.array(teamSchema) })), ...errorResponses(403, 404) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'consultant', 'coordinator', 'admin');
+      const { code } = c.req.valid('param');
+      const pool = c.get('ctx').pool;
+      if (!canSeeMunicipality(actor, code) || !(await municipalityExists(pool, code))) throw problem.notFound('No such municipality');
+      return c.json({ teams: await listTeams(pool, code) }, 200);
+    },
+  );
+}

@@ -1,0 +1,38 @@
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import { toPointer } from '../domain/signal.js';
+import type { ApiApp, ApiEnv } from './env.js';
+import { problem } from './problem.js';
+import { registerApiKeyRoutes } from './routes/apiKeys.js';
+import { registerMunicipalityRoutes } from './routes/municipalities.js';
+import { registerSignalRoutes } from './routes/signals.js';
+import { registerTaskRoutes } from './routes/tasks.js';
+
+/** Validation failures of zod-openapi routes become one 400 problem with a pointer per error. */
+export const validationHook: Hook<unknown, ApiEnv, string, unknown> = (result) => {
+  if (!result.success) {
+    const target = (result as { target?: string }).target;
+    const prefix = target === 'query' || target === 'param' || target === 'header' ? `/${target}` : '';
+    const errors = result.error.issues.map((issue) => ({ pointer: prefix + toPointer(issue.path), detail: issue.message }));
+    throw problem.badRequest(`The request ${target === 'json' ? 'body' : (target ?? 'input')} is not valid`, errors);
+  }
+};
+
+/**
+ * The /v1 API: every route of the versioned API is registered here, once, both for serving and
+ * for generating the OpenAPI document. `middleware` runs before any route (auth, rate limits).
+ */
+export function buildV1(middleware?: (v1: ApiApp) => void): ApiApp {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the hook is generic over every route's schemas
+  const v1 = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook as Hook<any, ApiEnv, any, any> });
+  v1.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key created with `vroegsein keys create` or POST /v1/api-keys',
+  });
+  middleware?.(v1);
+  registerMunicipalityRoutes(v1);
+  registerApiKeyRoutes(v1);
+  registerSignalRoutes(v1);
+  registerTaskRoutes(v1);
+  return v1;
+}
