@@ -6,6 +6,7 @@ import { registerApiKeyRoutes } from './routes/apiKeys.js';
 import { registerMunicipalityRoutes } from './routes/municipalities.js';
 import { registerSignalRoutes } from './routes/signals.js';
 import { registerTaskRoutes } from './routes/tasks.js';
+import { registerTaskWorkRoutes } from './routes/taskWork.js';
 
 /** Validation failures of zod-openapi routes become one 400 problem with a pointer per error. */
 export const validationHook: Hook<unknown, ApiEnv, string, unknown> = (result) => {
@@ -34,5 +35,6 @@ export function buildV1(middleware?: (v1: ApiApp) => void): ApiApp {
   registerApiKeyRoutes(v1);
   registerSignalRoutes(v1);
   registerTaskRoutes(v1);
+  registerTaskWorkRoutes(v1);
   return v1;
 }

@@ -1,0 +1,3 @@
+import type { ApiApp } from '../env.js';
+
+export function registerTaskWorkRoutes(_v1: ApiApp): void {}

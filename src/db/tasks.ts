@@ -1,0 +1,126 @@
+import type { TaskStatus, TaskView } from '../api/schemas/task.js';
+import type { Actor } from '../domain/apiKey.js';
+import type { ContactChannel, PartnerType, SignalStatus, TaskResult } from '../domain/codes.js';
+import type { Queryable } from './pool.js';
+
+export interface TaskRow {
+  id: number;
+  household_id: number;
+  municipality_code: string;
+  status: TaskStatus;
+  priority: number;
+  due_date: string | null;
+  overdue: boolean;
+  team: string | null;
+  assignee_key_id: string | null;
+  channel: ContactChannel | null;
+  result: TaskResult | null;
+  suppressed: boolean;
+  picked_up_date: string | null;
+  explanation: { ruleSetVersion?: number | null; rules?: TaskView['explanation']['rules'] };
+  rule_set_version: number | null;
+  created_at: Date;
+  closed_at: Date | null;
+}
+
+export const TASK_COLUMNS = `t.id, t.household_id, t.municipality_code, t.status, t.priority, t.due_date, t.overdue, t.team,
+  t.assignee_key_id, t.channel, t.result, t.suppressed, t.picked_up_date, t.explanation, t.rule_set_version, t.created_at, t.closed_at`;
+
+/**
+ * The visibility rule for tasks, as SQL: consultants see their teams' tasks and tasks assigned
+ * to them; coordinators and admins their municipality (an admin without one sees all).
+ * Integrators see none. `$n` placeholders start at `first`.
+ */
+export function taskVisibilitySql(actor: Actor, first: number): { sql: string; params: unknown[] } {
+  if (actor.role === 'consultant') {
+    return {
+      sql: `(t.municipality_code = $${first} and (t.team = any($${first + 1}::text[]) or t.assignee_key_id = $${first + 2}::uuid))`,
+      params: [actor.municipality, actor.teams, actor.keyId],
+    };
+  }
+  if (actor.role === 'coordinator' || actor.role === 'admin') {
+    return { sql: `($${first}::text is null or t.municipality_code = $${first})`, params: [actor.municipality] };
+  }
+  return { sql: 'false', params: [] };
+}
+
+export function taskVisibleTo(actor: Actor, task: Pick<TaskRow, 'municipality_code' | 'team' | 'assignee_key_id'>): boolean {
+  if (actor.role === 'consultant') {
+    return task.municipality_code === actor.municipality && ((task.team !== null && actor.teams.includes(task.team)) || task.assignee_key_id === actor.keyId);
+  }
+  if (actor.role === 'coordinator' || actor.role === 'admin') return actor.municipality === null || actor.municipality === task.municipality_code;
+  return false;
+}
+
+interface TaskSignalRow {
+  id: number;
+  task_id: number;
+  partner_type: PartnerType;
+  partner_name: string;
+  external_id: string;
+  signal_date: string;
+  origin_date: string | null;
+  amount_cents: number;
+  crisis: boolean;
+  warm_handover: boolean;
+  end_of_supply: boolean;
+  status: SignalStatus;
+  received_at: Date;
+}
+
+/** Turns task rows into the API's task view, loading their signals with one query. */
+export async function toTaskViews(db: Queryable, rows: TaskRow[]): Promise<TaskView[]> {
+  if (rows.length === 0) return [];
+  const { rows: signalRows } = await db.query<TaskSignalRow>(
+    `select id, task_id, partner_type, partner_name, external_id, signal_date, origin_date, amount_cents, crisis, warm_handover,
+            end_of_supply, status, received_at
+       from signals where task_id = any($1) order by signal_date, id`,
+    [rows.map((r) => r.id)],
+  );
+  const byTask = new Map<number, TaskView['signals']>();
+  for (const s of signalRows) {
+    const list = byTask.get(s.task_id) ?? [];
+    list.push({
+      id: s.id,
+      partnerType: s.partner_type,
+      partnerName: s.partner_name || null,
+      externalId: s.external_id,
+      signalDate: s.signal_date,
+      originDate: s.origin_date,
+      amountCents: s.amount_cents,
+      crisis: s.crisis,
+      warmHandover: s.warm_handover,
+      endOfSupply: s.end_of_supply,
+      status: s.status,
+      receivedAt: s.received_at.toISOString(),
+    });
+    byTask.set(s.task_id, list);
+  }
+  return rows.map((r) => ({
+    id: r.id,
+    householdId: r.household_id,
+    municipality: r.municipality_code,
+    status: r.status,
+    priority: r.priority,
+    dueDate: r.due_date,
+    overdue: r.overdue,
+    team: r.team,
+    assignee: r.assignee_key_id,
+    channel: r.channel,
+    result: r.result,
+    suppressed: r.suppressed,
+    pickedUpDate: r.picked_up_date,
+    createdAt: r.created_at.toISOString(),
+    closedAt: r.closed_at ? r.closed_at.toISOString() : null,
+    explanation: { ruleSetVersion: r.explanation.ruleSetVersion ?? r.rule_set_version, rules: r.explanation.rules ?? [] },
+    signals: byTask.get(r.id) ?? [],
+  }));
+}
+
+/** One task as the actor may see it, or null (answered with 404 by the routes). */
+export async function findVisibleTask(db: Queryable, actor: Actor, id: number): Promise<TaskView | null> {
+  const visibility = taskVisibilitySql(actor, 2);
+  const { rows } = await db.query<TaskRow>(`select ${TASK_COLUMNS} from tasks t where t.id = $1 and ${visibility.sql}`, [id, ...visibility.params]);
+  const views = await toTaskViews(db, rows);
+  return views[0] ?? null;
+}
