@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { withTransaction } from '../../db/pool.js';
 import { listMunicipalities, listTeams, municipalityExists, upsertMunicipality, upsertTeam } from '../../db/municipalities.js';
+import { ensureDefaultRuleSets } from '../../db/ruleSets.js';
+import { defaultRuleSet } from '../../services/evaluation.js';
 import type { ApiApp } from '../env.js';
 import { assertRole, audit, canSeeMunicipality } from '../middleware/auth.js';
 import { errorResponses, jsonResponse, security } from '../openapi.js';
@@ -43,7 +45,12 @@ export function registerMunicipalityRoutes(v1: ApiApp): void {
       const { code } = c.req.valid('param');
       const body = c.req.valid('json');
       const areas = [...new Set(body.postcodeAreas)].sort();
-      const result = await withTransaction(c.get('ctx').pool, (tx) => upsertMunicipality(tx, code, body.name, areas));
+      const result = await withTransaction(c.get('ctx').pool, async (tx) => {
+        const upserted = await upsertMunicipality(tx, code, body.name, areas);
+        // A new municipality starts with the default rule set as its version 1.
+        if (upserted.created) await ensureDefaultRuleSets(tx, defaultRuleSet(), [code]);
+        return upserted;
+      });
       if (result.takenAreas.length > 0) {
         throw problem.conflict(`Postcode areas already served by another municipality: ${result.takenAreas.join(', ')}`);
       }

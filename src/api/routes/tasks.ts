@@ -1,3 +1,98 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { listVisibleTasks, findVisibleHousehold } from '../../db/taskReads.js';
+import { findVisibleTask } from '../../db/tasks.js';
 import type { ApiApp } from '../env.js';
+import { assertRole, audit } from '../middleware/auth.js';
+import { decodeCursor, encodeCursor, errorResponses, jsonResponse, pagingQuery, security } from '../openapi.js';
+import { problem } from '../problem.js';
+import { householdSchema } from '../schemas/household.js';
+import { TASK_STATUSES, taskSchema } from '../schemas/task.js';
 
-export function registerTaskRoutes(_v1: ApiApp): void {}
+const taskId = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'id', in: 'path' }, example: 42 });
+const householdId = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'id', in: 'path' }, example: 7 });
+
+const listQuery = z
+  .object({
+    status: z.enum(TASK_STATUSES).optional(),
+    team: z.string().max(63).optional(),
+    assignee: z.string().uuid().optional().openapi({ description: 'Consultant key id' }),
+    overdue: z.enum(['true', 'false']).optional().openapi({ description: 'Only tasks whose first contact attempt is (not) overdue' }),
+    ...pagingQuery,
+  })
+  .strict();
+
+export function registerTaskRoutes(v1: ApiApp): void {
+  v1.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tasks',
+      tags: ['Tasks'],
+      summary: 'Tasks visible to this key, highest priority first, then earliest due date',
+      description: 'Coordinators see their whole municipality; consultants the tasks of their teams and those assigned to them.',
+      security,
+      request: { query: listQuery },
+      responses: {
+        200: jsonResponse('A page of tasks', z.object({ tasks: z.array(taskSchema), nextCursor: z.string().nullable() }).openapi('TaskPage')),
+        ...errorResponses(403),
+      },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'consultant', 'coordinator', 'admin');
+      const query = c.req.valid('query');
+      const cursor = decodeCursor(query.cursor);
+      if (query.cursor && (!cursor || cursor.length !== 3)) throw problem.badRequest('Invalid cursor', [{ pointer: '/query/cursor', detail: 'not a cursor of this list' }]);
+      const tasks = await listVisibleTasks(c.get('ctx').pool, actor, {
+        status: query.status,
+        team: query.team,
+        assignee: query.assignee,
+        overdue: query.overdue === undefined ? undefined : query.overdue === 'true',
+        limit: query.limit,
+        after: cursor as [number, string, number] | null,
+      });
+      const last = tasks.length === query.limit ? tasks[tasks.length - 1] : undefined;
+      await audit(c, { action: 'task.list', objectType: 'task', objectId: tasks.map((t) => t.id).join(',').slice(0, 2000) || null, municipality: actor.municipality });
+      return c.json({ tasks, nextCursor: last ? encodeCursor([last.priority, last.dueDate ?? '9999-12-31', last.id]) : null }, 200);
+    },
+  );
+
+  v1.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tasks/{id}',
+      tags: ['Tasks'],
+      summary: "A task with its explanation (rules, points, fact values, rule-set version) and the household's signals",
+      security,
+      request: { params: z.object({ id: taskId }) },
+      responses: { 200: jsonResponse('The task', taskSchema), ...errorResponses(403, 404) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'consultant', 'coordinator', 'admin');
+      const task = await findVisibleTask(c.get('ctx').pool, actor, c.req.valid('param').id);
+      if (!task) throw problem.notFound('No such task');
+      await audit(c, { action: 'task.read', objectType: 'task', objectId: String(task.id), municipality: task.municipality });
+      return c.json(task, 200);
+    },
+  );
+
+  v1.openapi(
+    createRoute({
+      method: 'get',
+      path: '/households/{id}',
+      tags: ['Households'],
+      summary: 'A household at a glance: its address, all its signals and all its tasks',
+      security,
+      request: { params: z.object({ id: householdId }) },
+      responses: { 200: jsonResponse('The household', householdSchema), ...errorResponses(403, 404) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'consultant', 'coordinator', 'admin');
+      const household = await findVisibleHousehold(c.get('ctx').pool, actor, c.req.valid('param').id);
+      if (!household) throw problem.notFound('No such household');
+      await audit(c, { action: 'household.read', objectType: 'household', objectId: String(household.id), municipality: household.municipality });
+      return c.json(household, 200);
+    },
+  );
+}

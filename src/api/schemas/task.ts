@@ -10,6 +10,7 @@ export const firedRuleSchema = z
     type: z.string().openapi({ description: 'The event type: score, suppress, route, approach or due' }),
     points: z.number().int(),
     reason: z.string().nullable(),
+    params: z.record(z.string(), z.unknown()).optional().openapi({ description: "The event's params (team, channel, workingDays, status, …)" }),
     facts: z.record(z.string(), z.unknown()).openapi({ description: 'The fact values the rule tested' }),
   })
   .openapi('FiredRule');

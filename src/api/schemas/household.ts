@@ -1,0 +1,38 @@
+import { z } from '@hono/zod-openapi';
+import { GENDER_CODES } from '../../domain/codes.js';
+import { taskSchema, taskSignalSchema } from './task.js';
+
+export const householdSignalSchema = taskSignalSchema
+  .extend({
+    taskId: z.number().int().nullable(),
+    person: z.object({
+      bsn: z.string().nullable(),
+      initials: z.string().nullable(),
+      prefix: z.string().nullable(),
+      surname: z.string().nullable(),
+      birthDate: z.string().nullable(),
+      gender: z.enum(GENDER_CODES).nullable(),
+    }),
+    contact: z.object({ phone: z.string().nullable(), email: z.string().nullable() }),
+  })
+  .openapi('HouseholdSignal');
+
+export const householdSchema = z
+  .object({
+    id: z.number().int(),
+    municipality: z.string().nullable(),
+    address: z.object({
+      postcode: z.string(),
+      houseNumber: z.number().int(),
+      houseLetter: z.string().nullable(),
+      houseNumberAddition: z.string().nullable(),
+      street: z.string().nullable(),
+      city: z.string().nullable(),
+    }),
+    evaluationPending: z.boolean(),
+    signals: z.array(householdSignalSchema),
+    tasks: z.array(taskSchema.omit({ signals: true })),
+  })
+  .openapi('Household');
+
+export type HouseholdView = z.infer<typeof householdSchema>;

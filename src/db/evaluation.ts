@@ -1,0 +1,242 @@
+import type { ContactChannel, SignalStatus, TaskResult } from '../domain/codes.js';
+import { dutchToday } from '../domain/dates.js';
+import type { HouseholdSnapshot, SignalSnapshot, TaskSnapshot } from '../domain/facts.js';
+import type { Client, Queryable } from './pool.js';
+
+/**
+ * The database side of evaluation: lock the households that still wait, load everything their
+ * facts need with one query per table, and write the outcome back in bulk.
+ */
+
+export interface LockedHousehold {
+  id: number;
+  municipalityCode: string | null;
+  postcode: string;
+}
+
+/**
+ * Locks the given households that are still waiting for evaluation. SKIP LOCKED: a household
+ * another evaluation (or an intake transaction) holds right now is left to that one — it stays
+ * marked, so it is evaluated again after that transaction, never lost and never doubled.
+ */
+export async function lockPendingHouseholds(tx: Client, ids: readonly number[]): Promise<LockedHousehold[]> {
+  const { rows } = await tx.query<{ id: number; municipality_code: string | null; postcode: string }>(
+    `select id, municipality_code, postcode from households
+      where id = any($1) and evaluation_pending_since is not null
+      order by id for update skip locked`,
+    [ids],
+  );
+  return rows.map((r) => ({ id: r.id, municipalityCode: r.municipality_code, postcode: r.postcode }));
+}
+
+export interface StoredSignal extends SignalSnapshot {
+  householdId: number;
+  receivedDate: string;
+}
+
+export interface StoredTask extends TaskSnapshot {
+  householdId: number;
+  dueDate: string | null;
+  team: string | null;
+  /** Whether the assignee key is still an active consultant key (one household, one contact person). */
+  assigneeActive: boolean;
+}
+
+/** Snapshots of the households for the fact computation, with one query for signals and one for tasks. */
+export async function loadSnapshots(
+  db: Queryable,
+  households: readonly LockedHousehold[],
+  now: Date,
+): Promise<{ snapshots: HouseholdSnapshot[]; signals: Map<number, StoredSignal[]>; tasks: Map<number, StoredTask[]> }> {
+  const ids = households.map((h) => h.id);
+  const [signalRows, taskRows] = await Promise.all([
+    db.query<{
+      id: number; household_id: number; partner_type: SignalSnapshot['partnerType']; amount_cents: number; signal_date: string;
+      origin_date: string | null; received_at: Date; crisis: boolean; warm_handover: boolean; end_of_supply: boolean;
+      birth_date: string | null; status: SignalStatus; task_id: number | null;
+    }>(
+      `select id, household_id, partner_type, amount_cents, signal_date, origin_date, received_at, crisis, warm_handover,
+              end_of_supply, birth_date, status, task_id
+         from signals where household_id = any($1) order by household_id, signal_date, id`,
+      [ids],
+    ),
+    db.query<{
+      id: number; household_id: number; status: 'open' | 'claimed' | 'closed'; result: TaskResult | null; assignee_key_id: string | null;
+      created_at: Date; closed_at: Date | null; due_date: string | null; team: string | null; assignee_active: boolean;
+    }>(
+      `select t.id, t.household_id, t.status, t.result, t.assignee_key_id, t.created_at, t.closed_at, t.due_date, t.team,
+              coalesce(k.role = 'consultant' and k.revoked_at is null, false) as assignee_active
+         from tasks t left join api_keys k on k.id = t.assignee_key_id
+        where t.household_id = any($1) order by t.household_id, t.created_at, t.id`,
+      [ids],
+    ),
+  ]);
+  const signals = new Map<number, StoredSignal[]>();
+  for (const r of signalRows.rows) {
+    const list = signals.get(r.household_id) ?? [];
+    list.push({
+      id: r.id,
+      householdId: r.household_id,
+      partnerType: r.partner_type,
+      amountCents: r.amount_cents,
+      signalDate: r.signal_date,
+      originDate: r.origin_date,
+      receivedAt: r.received_at.toISOString(),
+      receivedDate: dutchToday(r.received_at),
+      crisis: r.crisis,
+      warmHandover: r.warm_handover,
+      endOfSupply: r.end_of_supply,
+      birthDate: r.birth_date,
+      status: r.status,
+      taskId: r.task_id,
+    });
+    signals.set(r.household_id, list);
+  }
+  const tasks = new Map<number, StoredTask[]>();
+  for (const r of taskRows.rows) {
+    const list = tasks.get(r.household_id) ?? [];
+    list.push({
+      id: r.id,
+      householdId: r.household_id,
+      status: r.status,
+      result: r.result,
+      assigneeKeyId: r.assignee_key_id,
+      createdAt: r.created_at.toISOString(),
+      closedAt: r.closed_at ? r.closed_at.toISOString() : null,
+      dueDate: r.due_date,
+      team: r.team,
+      assigneeActive: r.assignee_active,
+    });
+    tasks.set(r.household_id, list);
+  }
+  const today = dutchToday(now);
+  const snapshots = households.map((h) => ({
+    householdId: h.id,
+    municipalityCode: h.municipalityCode,
+    postcode: h.postcode,
+    signals: signals.get(h.id) ?? [],
+    tasks: tasks.get(h.id) ?? [],
+    today,
+  }));
+  return { snapshots, signals, tasks };
+}
+
+export interface NewTask {
+  householdId: number;
+  municipality: string;
+  status: 'open' | 'closed';
+  priority: number;
+  dueDate: string | null;
+  team: string | null;
+  assigneeKeyId: string | null;
+  channel: ContactChannel | null;
+  result: TaskResult | null;
+  suppressed: boolean;
+  explanation: unknown;
+  ruleSetVersion: number;
+}
+
+/** Inserts tasks in one statement; returns the new task id per household. */
+export async function insertTasks(tx: Client, tasks: readonly NewTask[]): Promise<Map<number, number>> {
+  if (tasks.length === 0) return new Map();
+  const { rows } = await tx.query<{ id: number; household_id: number }>(
+    `insert into tasks (household_id, municipality_code, status, priority, due_date, team, assignee_key_id, channel, result,
+                        suppressed, explanation, rule_set_version, closed_at)
+     select u.household_id, u.municipality, u.status, u.priority, u.due_date, u.team, u.assignee, u.channel, u.result,
+            u.suppressed, u.explanation, u.version, case when u.status = 'closed' then now() end
+       from unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::date[], $6::text[], $7::uuid[], $8::text[], $9::text[],
+                   $10::bool[], $11::jsonb[], $12::int[])
+            as u(household_id, municipality, status, priority, due_date, team, assignee, channel, result, suppressed, explanation, version)
+     returning id, household_id`,
+    [
+      tasks.map((t) => t.householdId),
+      tasks.map((t) => t.municipality),
+      tasks.map((t) => t.status),
+      tasks.map((t) => t.priority),
+      tasks.map((t) => t.dueDate),
+      tasks.map((t) => t.team),
+      tasks.map((t) => t.assigneeKeyId),
+      tasks.map((t) => t.channel),
+      tasks.map((t) => t.result),
+      tasks.map((t) => t.suppressed),
+      tasks.map((t) => JSON.stringify(t.explanation)),
+      tasks.map((t) => t.ruleSetVersion),
+    ],
+  );
+  return new Map(rows.map((r) => [r.household_id, r.id]));
+}
+
+export interface TaskUpdate {
+  taskId: number;
+  priority: number;
+  dueDate: string | null;
+  team: string | null;
+  channel: ContactChannel | null;
+  explanation: unknown;
+  ruleSetVersion: number;
+}
+
+/**
+ * Re-scores open tasks. The due date only moves earlier (a new urgent signal shortens it; a
+ * later signal never buys time). The team changes only while nobody has the task.
+ */
+export async function updateTasks(tx: Client, updates: readonly TaskUpdate[]): Promise<void> {
+  if (updates.length === 0) return;
+  await tx.query(
+    `update tasks t set priority = u.priority,
+            due_date = case when t.due_date is null then u.due_date else least(t.due_date, u.due_date) end,
+            team = case when t.status = 'open' and t.assignee_key_id is null then u.team else t.team end,
+            channel = u.channel, explanation = u.explanation, rule_set_version = u.version, updated_at = now()
+       from unnest($1::bigint[], $2::int[], $3::date[], $4::text[], $5::text[], $6::jsonb[], $7::int[])
+            as u(id, priority, due_date, team, channel, explanation, version)
+      where t.id = u.id and t.status <> 'closed'`,
+    [
+      updates.map((u) => u.taskId),
+      updates.map((u) => u.priority),
+      updates.map((u) => u.dueDate),
+      updates.map((u) => u.team),
+      updates.map((u) => u.channel),
+      updates.map((u) => JSON.stringify(u.explanation)),
+      updates.map((u) => u.ruleSetVersion),
+    ],
+  );
+}
+
+/** Attaches signals to their task and sets their status, in one statement. */
+export async function attachSignals(tx: Client, links: readonly { signalId: number; taskId: number; status: SignalStatus | null }[]): Promise<void> {
+  if (links.length === 0) return;
+  await tx.query(
+    `update signals s set task_id = u.task_id, status = coalesce(u.status, s.status)
+       from unnest($1::bigint[], $2::bigint[], $3::text[]) as u(id, task_id, status)
+      where s.id = u.id`,
+    [links.map((l) => l.signalId), links.map((l) => l.taskId), links.map((l) => l.status)],
+  );
+}
+
+export async function markEvaluated(tx: Client, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(`update households set evaluation_pending_since = null, evaluated_at = now() where id = any($1)`, [ids]);
+}
+
+export async function teamsByMunicipality(db: Queryable, municipalities: string[]): Promise<Map<string, { id: string; postcodeAreas: string[] }[]>> {
+  const { rows } = await db.query<{ municipality_code: string; id: string; postcode_areas: string[] }>(
+    `select municipality_code, id, postcode_areas from teams where municipality_code = any($1) order by municipality_code, id`,
+    [municipalities],
+  );
+  const map = new Map<string, { id: string; postcodeAreas: string[] }[]>();
+  for (const r of rows) {
+    const list = map.get(r.municipality_code) ?? [];
+    list.push({ id: r.id, postcodeAreas: r.postcode_areas });
+    map.set(r.municipality_code, list);
+  }
+  return map;
+}
+
+/** Households waiting longer than `seconds` (for the sweeper). */
+export async function staleHouseholds(db: Queryable, seconds: number, limit: number): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `select id from households where evaluation_pending_since < now() - make_interval(secs => $1) order by evaluation_pending_since limit $2`,
+    [seconds, limit],
+  );
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,108 @@
+import type { Outcome } from '../rules/outcome.js';
+import { RESULT_FOR_SUPPRESSED_STATUS, type ContactChannel, type SignalStatus, type TaskResult } from './codes.js';
+import type { SignalSnapshot, TaskSnapshot } from './facts.js';
+import { addWorkingDays, daysBetween } from './workingDays.js';
+
+/**
+ * What evaluation does with a household, decided from its signals, its tasks and the rule
+ * outcome — pure, so every branch is unit-tested without a database.
+ *
+ * - One open task per household: new signals attach to the open task and re-score it.
+ * - A household without an open task gets a new one, or — when a `suppress` rule fired — a
+ *   closed task carrying the matching national result, and its signals get that status.
+ *   A suppress never closes a task that is already open: a consultant may be working it.
+ * - One household, one contact person: a new task goes straight to the consultant of the
+ *   previous task (closed within 12 months) while that consultant's key is active.
+ */
+
+export const SAME_CONSULTANT_DAYS = 365;
+
+export interface OutreachInput {
+  signals: readonly (SignalSnapshot & { receivedDate: string })[];
+  tasks: readonly (TaskSnapshot & { assigneeActive: boolean })[];
+  outcome: Outcome;
+  ruleSetVersion: number;
+  /** The team whose postcode areas hold the household, if any. */
+  postcodeTeam: string | null;
+  today: string;
+}
+
+export interface Explanation {
+  ruleSetVersion: number;
+  rules: { name: string; type: string; points: number; reason: string | null; params: Record<string, unknown>; facts: Record<string, unknown> }[];
+  dueWorkingDays: number;
+  suppressedBy: string | null;
+}
+
+export type OutreachDecision =
+  | { kind: 'nothing' }
+  | { kind: 'suppress'; status: SignalStatus; result: TaskResult; signalIds: number[]; explanation: Explanation }
+  | {
+      kind: 'task';
+      /** The open task to update, or null for a new one. */
+      taskId: number | null;
+      signalIds: number[];
+      priority: number;
+      dueDate: string;
+      team: string | null;
+      channel: ContactChannel | null;
+      assigneeKeyId: string | null;
+      explanation: Explanation;
+    };
+
+export function explain(outcome: Outcome, ruleSetVersion: number): Explanation {
+  return {
+    ruleSetVersion,
+    rules: outcome.fired.map((f) => ({ name: f.name, type: f.type, points: f.points, reason: f.reason, params: f.params, facts: f.facts })),
+    dueWorkingDays: outcome.dueWorkingDays,
+    suppressedBy: outcome.suppressed?.rule ?? null,
+  };
+}
+
+export function decideOutreach(input: OutreachInput): OutreachDecision {
+  const openTask = input.tasks.find((t) => t.status !== 'closed') ?? null;
+  const closedTaskIds = new Set(input.tasks.filter((t) => t.status === 'closed').map((t) => t.id));
+  const windowSignals = input.signals.filter((s) => s.taskId === null || !closedTaskIds.has(s.taskId));
+  const newSignals = windowSignals.filter((s) => s.taskId === null && s.status === 'not_yet_picked_up');
+  if (!openTask && newSignals.length === 0) return { kind: 'nothing' };
+
+  const explanation = explain(input.outcome, input.ruleSetVersion);
+  const signalIds = newSignals.map((s) => s.id);
+
+  if (!openTask && input.outcome.suppressed) {
+    const status = input.outcome.suppressed.status;
+    return { kind: 'suppress', status, result: RESULT_FOR_SUPPRESSED_STATUS[status] ?? 'not_picked_up_other_reason', signalIds, explanation };
+  }
+
+  // Working days count from the day the earliest signal of the window was received.
+  const firstReceived = windowSignals.map((s) => s.receivedDate).sort()[0] ?? input.today;
+  const dueDate = addWorkingDays(firstReceived, input.outcome.dueWorkingDays);
+  const team = input.outcome.team ?? input.postcodeTeam;
+
+  let assigneeKeyId: string | null = null;
+  if (!openTask) {
+    const previous = input.tasks
+      .filter((t) => t.status === 'closed' && t.closedAt !== null && t.assigneeKeyId !== null && !t.result?.startsWith('not_picked_up'))
+      .sort((a, b) => (a.closedAt! < b.closedAt! ? 1 : -1))[0];
+    if (previous && previous.assigneeActive && daysBetween(previous.closedAt!.slice(0, 10), input.today) <= SAME_CONSULTANT_DAYS) {
+      assigneeKeyId = previous.assigneeKeyId;
+    }
+  }
+
+  return {
+    kind: 'task',
+    taskId: openTask?.id ?? null,
+    signalIds,
+    priority: input.outcome.priority,
+    dueDate,
+    team,
+    channel: input.outcome.channel,
+    assigneeKeyId,
+    explanation,
+  };
+}
+
+/** The team whose postcode areas contain the PC4 (first by id when areas overlap). */
+export function teamForPostcodeArea(teams: readonly { id: string; postcodeAreas: readonly string[] }[], postcodeArea: string): string | null {
+  return teams.find((t) => t.postcodeAreas.includes(postcodeArea))?.id ?? null;
+}

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateHouseholds } from '../../src/services/evaluation.js';
+import { sweepPendingHouseholds } from '../../src/services/sweeper.js';
+import { startEvaluateWorker } from '../../workers/evaluate.js';
+import { addWorkingDays } from '../../src/domain/workingDays.js';
+import { dutchToday } from '../../src/domain/dates.js';
+import { createKey, createTestContext, seedMunicipality, type TestContext } from '../helpers/context.js';
+import { seedSignals } from '../helpers/signals.js';
+
+const RULES = {
+  name: 'test rules',
+  description: 'small rule set with known outcomes',
+  rules: [
+    { name: 'crisis', conditions: { all: [{ fact: 'crisis', operator: 'equal', value: true }] }, event: { type: 'score', params: { points: 100, reason: 'crisis' } } },
+    { name: 'crisis due', conditions: { all: [{ fact: 'crisis', operator: 'equal', value: true }] }, event: { type: 'due', params: { workingDays: 3 } } },
+    { name: 'crisis visit', conditions: { all: [{ fact: 'crisis', operator: 'equal', value: true }] }, event: { type: 'approach', params: { channel: 'home_visit' } } },
+    { name: 'high amount', conditions: { all: [{ fact: 'totalAmountCents', operator: 'greaterThanInclusive', value: 100000 }] }, event: { type: 'score', params: { points: 20, reason: 'high amount' } } },
+    { name: 'several partners', conditions: { all: [{ fact: 'partnerTypeCount', operator: 'greaterThanInclusive', value: 2 }] }, event: { type: 'score', params: { points: 30, reason: 'several partner types' } } },
+    { name: 'known', conditions: { all: [{ fact: 'knownToDebtHelp', operator: 'equal', value: true }] }, event: { type: 'suppress', params: { status: 'already_known_debt_help', reason: 'known to debt help' } } },
+    { name: 'pilot', conditions: { all: [{ fact: 'postcodeArea', operator: 'equal', value: '2263' }] }, event: { type: 'route', params: { team: 'pilot' } } },
+  ],
+};
+
+let t: TestContext;
+const today = dutchToday();
+const recent = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
+
+async function tasksOf(householdId: number) {
+  const { rows } = await t.ctx.pool.query(`select * from tasks where household_id = $1 order by id`, [householdId]);
+  return rows;
+}
+
+beforeAll(async () => {
+  t = await createTestContext('evaluation', { env: { SWEEP_AFTER_SECONDS: '1' } });
+  await seedMunicipality(t.ctx, '1916', ['2261', '2262', '2263'], [
+    { id: 'noord', areas: ['2261'] },
+    { id: 'zuid', areas: ['2262'] },
+  ]);
+  await t.ctx.pool.query(`insert into rule_sets (municipality_code, version, name, definition) values ('1916', 1, 'test', $1)`, [JSON.stringify(RULES)]);
+  await t.ctx.pool.query(`update municipalities set active_rule_set_version = 1 where code = '1916'`);
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('evaluation of households', () => {
+  it('opens one explained task per household, routed by postcode area, due in working days', async () => {
+    const [crisisHousehold] = await seedSignals(t.ctx, [{ postcode: '2261AB', houseNumber: 1, partnerType: 'rent', amountCents: 90000, signalDate: recent, crisis: true }]);
+    const [plainHousehold] = await seedSignals(t.ctx, [
+      { postcode: '2262CD', houseNumber: 5, partnerType: 'energy', amountCents: 60000, signalDate: recent },
+      { postcode: '2262CD', houseNumber: 5, partnerType: 'water', amountCents: 50000, signalDate: recent },
+    ]);
+    const summary = await evaluateHouseholds(t.ctx, [crisisHousehold!, plainHousehold!]);
+    expect(summary).toMatchObject({ evaluated: 2, tasksOpened: 2, skipped: 0 });
+
+    const [crisisTask] = await tasksOf(crisisHousehold!);
+    expect(crisisTask).toMatchObject({ status: 'open', priority: 100, team: 'noord', channel: 'home_visit', rule_set_version: 1 });
+    expect(crisisTask.due_date).toBe(addWorkingDays(today, 3));
+    expect(crisisTask.explanation.rules.map((r: { name: string }) => r.name).sort()).toEqual(['crisis', 'crisis due', 'crisis visit']);
+    expect(crisisTask.explanation.rules.find((r: { name: string }) => r.name === 'crisis').facts).toEqual({ crisis: true });
+
+    const [plainTask] = await tasksOf(plainHousehold!);
+    expect(plainTask).toMatchObject({ priority: 50, team: 'zuid', channel: null });
+    expect(plainTask.due_date).toBe(addWorkingDays(today, 10));
+    const { rows: signals } = await t.ctx.pool.query(`select task_id from signals where household_id = $1`, [plainHousehold]);
+    expect(signals.every((s: { task_id: number }) => s.task_id === plainTask.id)).toBe(true);
+    const { rows: household } = await t.ctx.pool.query(`select evaluation_pending_since from households where id = $1`, [plainHousehold]);
+    expect(household[0].evaluation_pending_since).toBeNull();
+  });
+
+  it('is idempotent: a second delivery changes nothing, parallel evaluations give one open task', async () => {
+    const ids = await seedSignals(
+      t.ctx,
+      Array.from({ length: 40 }, (_, i) => ({ postcode: '2261EF', houseNumber: 100 + (i % 20), partnerType: i % 2 ? 'energy' : 'rent', amountCents: 1000 * i, signalDate: recent }) as const),
+    );
+    await Promise.all([evaluateHouseholds(t.ctx, ids), evaluateHouseholds(t.ctx, ids), evaluateHouseholds(t.ctx, [...ids].reverse()), evaluateHouseholds(t.ctx, ids)]);
+    const again = await evaluateHouseholds(t.ctx, ids);
+    expect(again.evaluated).toBe(0);
+    expect(again.skipped).toBe(ids.length);
+    const { rows } = await t.ctx.pool.query(`select household_id, count(*)::int as n from tasks where household_id = any($1) group by 1`, [ids]);
+    expect(rows).toHaveLength(20);
+    expect(rows.every((r: { n: number }) => r.n === 1)).toBe(true);
+    const { rows: pending } = await t.ctx.pool.query(`select count(*)::int as n from households where id = any($1) and evaluation_pending_since is not null`, [ids]);
+    expect(pending[0].n).toBe(0);
+  });
+
+  it('attaches a new signal to the open task and re-scores it; the due date only moves earlier', async () => {
+    const [household] = await seedSignals(t.ctx, [{ postcode: '2261GH', houseNumber: 9, partnerType: 'energy', amountCents: 20000, signalDate: recent }]);
+    await evaluateHouseholds(t.ctx, [household!]);
+    const [before] = await tasksOf(household!);
+    expect(before.priority).toBe(0);
+    await seedSignals(t.ctx, [{ postcode: '2261GH', houseNumber: 9, partnerType: 'health_insurance', amountCents: 90000, signalDate: today, crisis: true }]);
+    await evaluateHouseholds(t.ctx, [household!]);
+    const tasks = await tasksOf(household!);
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0].priority).toBe(100 + 20 + 30);
+    expect(tasks[0].due_date <= before.due_date).toBe(true);
+    const { rows } = await t.ctx.pool.query(`select count(*)::int as n from signals where household_id = $1 and task_id = $2`, [household, before.id]);
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('suppresses a household known to debt help with a closed task and the national status', async () => {
+    const [household] = await seedSignals(t.ctx, [{ postcode: '2261JK', houseNumber: 3, partnerType: 'rent', amountCents: 30000, signalDate: recent }]);
+    await evaluateHouseholds(t.ctx, [household!]);
+    await t.ctx.pool.query(`update tasks set status = 'closed', result = 'follow_up_or_referral_financial', closed_at = now() where household_id = $1`, [household]);
+    await seedSignals(t.ctx, [{ postcode: '2261JK', houseNumber: 3, partnerType: 'water', amountCents: 30000, signalDate: today }]);
+    await evaluateHouseholds(t.ctx, [household!]);
+    const tasks = await tasksOf(household!);
+    expect(tasks).toHaveLength(2);
+    expect(tasks[1]).toMatchObject({ status: 'closed', suppressed: true, result: 'already_known_debt_help' });
+    expect(tasks[1].explanation.suppressedBy).toBe('known');
+    const { rows } = await t.ctx.pool.query(`select status from signals where task_id = $1`, [tasks[1].id]);
+    expect(rows.map((r: { status: string }) => r.status)).toEqual(['already_known_debt_help']);
+  });
+
+  it('routes by a route rule and gives the new task to the previous consultant while their key is active', async () => {
+    const consultant = await createKey(t.ctx, { role: 'consultant', municipality: '1916', teams: ['pilot'], label: 'consultant' });
+    const { rows: keyRows } = await t.ctx.pool.query(`select id from api_keys where label = 'consultant'`);
+    expect(consultant).toMatch(/^vs_/);
+    const [household] = await seedSignals(t.ctx, [{ postcode: '2263AA', houseNumber: 4, partnerType: 'rent', amountCents: 30000, signalDate: recent }]);
+    await evaluateHouseholds(t.ctx, [household!]);
+    const [first] = await tasksOf(household!);
+    expect(first.team).toBe('pilot');
+    await t.ctx.pool.query(`update tasks set status = 'closed', result = 'advice_or_quick_fix', closed_at = now(), assignee_key_id = $2 where id = $1`, [first.id, keyRows[0].id]);
+    await seedSignals(t.ctx, [{ postcode: '2263AA', houseNumber: 4, partnerType: 'energy', amountCents: 30000, signalDate: today }]);
+    await evaluateHouseholds(t.ctx, [household!]);
+    const tasks = await tasksOf(household!);
+    expect(tasks[1]).toMatchObject({ status: 'open', assignee_key_id: keyRows[0].id });
+
+    await t.ctx.pool.query(`update api_keys set revoked_at = now() where id = $1`, [keyRows[0].id]);
+    await t.ctx.pool.query(`update tasks set status = 'closed', result = 'advice_or_quick_fix', closed_at = now() where id = $1`, [tasks[1].id]);
+    await seedSignals(t.ctx, [{ postcode: '2263AA', houseNumber: 4, partnerType: 'water', amountCents: 30000, signalDate: today }]);
+    await evaluateHouseholds(t.ctx, [household!]);
+    expect((await tasksOf(household!))[2].assignee_key_id).toBeNull();
+  });
+
+  it('leaves households outside every municipality alone', async () => {
+    const [household] = await seedSignals(t.ctx, [{ postcode: '9999ZZ', houseNumber: 1, partnerType: 'rent', amountCents: 30000, signalDate: recent }]);
+    await evaluateHouseholds(t.ctx, [household!]);
+    expect(await tasksOf(household!)).toHaveLength(0);
+  });
+
+  it('evaluates through the queue, and the sweeper re-enqueues what no job carried', async () => {
+    const worker = startEvaluateWorker(t.ctx);
+    try {
+      // Signals committed while no job was ever enqueued (as after a Redis outage).
+      const ids = await seedSignals(t.ctx, [
+        { postcode: '2262LM', houseNumber: 12, partnerType: 'rent', amountCents: 30000, signalDate: recent },
+        { postcode: '2262LM', houseNumber: 14, partnerType: 'rent', amountCents: 30000, signalDate: recent },
+      ]);
+      await t.ctx.pool.query(`update households set evaluation_pending_since = now() - interval '5 minutes' where id = any($1)`, [ids]);
+      expect(await sweepPendingHouseholds(t.ctx)).toBeGreaterThanOrEqual(2);
+      const deadline = Date.now() + 20_000;
+      let open = 0;
+      while (Date.now() < deadline) {
+        const { rows } = await t.ctx.pool.query(`select count(*)::int as n from tasks where household_id = any($1)`, [ids]);
+        open = rows[0].n;
+        if (open === 2) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(open).toBe(2);
+    } finally {
+      await worker.close();
+    }
+  });
+});
