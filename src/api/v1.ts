@@ -3,6 +3,7 @@ import { toPointer } from '../domain/signal.js';
 import type { ApiApp, ApiEnv } from './env.js';
 import { problem } from './problem.js';
 import { registerApiKeyRoutes } from './routes/apiKeys.js';
+import { registerAuditRoutes } from './routes/auditEvents.js';
 import { registerMunicipalityRoutes } from './routes/municipalities.js';
 import { registerSignalRoutes } from './routes/signals.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -36,5 +37,6 @@ export function buildV1(middleware?: (v1: ApiApp) => void): ApiApp {
   registerSignalRoutes(v1);
   registerTaskRoutes(v1);
   registerTaskWorkRoutes(v1);
+  registerAuditRoutes(v1);
   return v1;
 }
