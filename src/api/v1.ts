@@ -4,6 +4,7 @@ import type { ApiApp, ApiEnv } from './env.js';
 import { problem } from './problem.js';
 import { registerApiKeyRoutes } from './routes/apiKeys.js';
 import { registerAuditRoutes } from './routes/auditEvents.js';
+import { registerRuleSetRoutes } from './routes/ruleSets.js';
 import { registerMunicipalityRoutes } from './routes/municipalities.js';
 import { registerSignalRoutes } from './routes/signals.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -38,5 +39,6 @@ export function buildV1(middleware?: (v1: ApiApp) => void): ApiApp {
   registerTaskRoutes(v1);
   registerTaskWorkRoutes(v1);
   registerAuditRoutes(v1);
+  registerRuleSetRoutes(v1);
   return v1;
 }

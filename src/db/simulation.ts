@@ -1,0 +1,91 @@
+import { dutchToday } from '../domain/dates.js';
+import type { HouseholdSnapshot } from '../domain/facts.js';
+import type { Queryable } from './pool.js';
+
+/**
+ * Households as they were in a period, for simulations: every household of the municipality
+ * with a signal received in [from, to], with
+ * - its signals received up to `to` (later ones did not exist yet), and
+ * - its tasks closed before `from` as the earlier tasks (repeat, previous result, known to
+ *   debt help); tasks opened in or after the period are left out and their signals count as
+ *   the open window again, as when they arrived.
+ * The facts are computed as of `to`. Yields chunks, so a year of households never sits in memory.
+ */
+export async function* snapshotsForPeriod(
+  db: Queryable,
+  municipality: string,
+  from: string,
+  to: string,
+  chunkSize = 5_000,
+): AsyncGenerator<HouseholdSnapshot[]> {
+  let afterId = 0;
+  for (;;) {
+    const { rows: households } = await db.query<{ id: number; postcode: string }>(
+      `select h.id, h.postcode from households h
+        where h.municipality_code = $1 and h.id > $2
+          and exists (select 1 from signals s where s.household_id = h.id
+                        and s.received_at >= ($3::date::timestamp at time zone 'Europe/Amsterdam')
+                        and s.received_at < (($4::date + 1)::timestamp at time zone 'Europe/Amsterdam'))
+        order by h.id limit $5`,
+      [municipality, afterId, from, to, chunkSize],
+    );
+    if (households.length === 0) return;
+    afterId = households[households.length - 1]!.id;
+    const ids = households.map((h) => h.id);
+    const [signals, tasks] = await Promise.all([
+      db.query<{
+        id: number; household_id: number; partner_type: HouseholdSnapshot['signals'][number]['partnerType']; amount_cents: number;
+        signal_date: string; origin_date: string | null; received_at: Date; crisis: boolean; warm_handover: boolean; end_of_supply: boolean;
+        birth_date: string | null; task_id: number | null;
+      }>(
+        `select s.id, s.household_id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
+                s.warm_handover, s.end_of_supply, s.birth_date,
+                case when t.closed_at < ($3::date::timestamp at time zone 'Europe/Amsterdam') then s.task_id end as task_id
+           from signals s left join tasks t on t.id = s.task_id
+          where s.household_id = any($1) and s.received_at < (($2::date + 1)::timestamp at time zone 'Europe/Amsterdam')
+          order by s.household_id, s.signal_date, s.id`,
+        [ids, to, from],
+      ),
+      db.query<{ id: number; household_id: number; result: HouseholdSnapshot['tasks'][number]['result']; assignee_key_id: string | null; created_at: Date; closed_at: Date }>(
+        `select id, household_id, result, assignee_key_id, created_at, closed_at from tasks
+          where household_id = any($1) and status = 'closed' and closed_at < ($2::date::timestamp at time zone 'Europe/Amsterdam')
+          order by household_id, closed_at`,
+        [ids, from],
+      ),
+    ]);
+    const byHousehold = new Map<number, HouseholdSnapshot>();
+    for (const h of households) {
+      byHousehold.set(h.id, { householdId: h.id, municipalityCode: municipality, postcode: h.postcode, signals: [], tasks: [], today: to });
+    }
+    for (const s of signals.rows) {
+      byHousehold.get(s.household_id)!.signals.push({
+        id: s.id,
+        partnerType: s.partner_type,
+        amountCents: s.amount_cents,
+        signalDate: s.signal_date,
+        originDate: s.origin_date,
+        receivedAt: s.received_at.toISOString(),
+        crisis: s.crisis,
+        warmHandover: s.warm_handover,
+        endOfSupply: s.end_of_supply,
+        birthDate: s.birth_date,
+        status: 'not_yet_picked_up',
+        taskId: s.task_id,
+      });
+    }
+    for (const t of tasks.rows) {
+      byHousehold.get(t.household_id)!.tasks.push({
+        id: t.id,
+        status: 'closed',
+        result: t.result,
+        assigneeKeyId: t.assignee_key_id,
+        createdAt: t.created_at.toISOString(),
+        closedAt: t.closed_at.toISOString(),
+      });
+    }
+    yield [...byHousehold.values()];
+  }
+}
+
+/** Today's date is the default end of a simulation period. */
+export const defaultSimulationEnd = (now: Date) => dutchToday(now);
