@@ -1,0 +1,378 @@
+/**
+ * Household facts: the flat record that the rules of a rule set test.
+ *
+ * `computeHouseholdFacts` turns a snapshot of one household (all its signals and tasks, and
+ * the date of today) into facts. It is pure: no clock, no database; the caller passes `today`.
+ * `FACT_CATALOGUE` documents every fact (name, type, meaning, example); the rule validator
+ * checks rules against it and rules/README.md shows it to the people who write rules.
+ *
+ * The two groups of signals:
+ * - the *window*: signals not attached to a task, or attached to a task that is not closed
+ *   (a taskId that points at no known task counts as open). This is what the current or next
+ *   outreach task groups, and almost every fact describes it.
+ * - *earlier* signals: attached to a closed task. They feed `repeat`, `amountRose`,
+ *   `newPartnerType` and `earlierSignalCount`.
+ */
+import {
+  PARTNER_TYPE_CODES,
+  TASK_RESULT_CODES,
+  type PartnerType,
+  type SignalStatus,
+  type TaskResult,
+} from './codes.js';
+import { daysBetween, toDayNumber } from './workingDays.js';
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+export interface SignalSnapshot {
+  id: number;
+  partnerType: PartnerType;
+  amountCents: number;
+  /** Date the creditor signalled (YYYY-MM-DD). */
+  signalDate: string;
+  /** Date the arrears began (YYYY-MM-DD), when the creditor knows it. */
+  originDate: string | null;
+  /** ISO timestamp of intake. */
+  receivedAt: string;
+  crisis: boolean;
+  warmHandover: boolean;
+  endOfSupply: boolean;
+  birthDate: string | null;
+  status: SignalStatus;
+  taskId: number | null;
+}
+
+export interface TaskSnapshot {
+  id: number;
+  status: 'open' | 'claimed' | 'closed';
+  result: TaskResult | null;
+  assigneeKeyId: string | null;
+  /** ISO timestamp. */
+  createdAt: string;
+  /** ISO timestamp. */
+  closedAt: string | null;
+}
+
+export interface HouseholdSnapshot {
+  householdId: number;
+  municipalityCode: string | null;
+  /** '1234AB' */
+  postcode: string;
+  /** All signals ever received at the address. */
+  signals: SignalSnapshot[];
+  /** All tasks of the household. */
+  tasks: TaskSnapshot[];
+  /** Today in Europe/Amsterdam, YYYY-MM-DD. */
+  today: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+/** `health_insurance_cak` → `healthInsuranceCak` */
+type Camel<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S;
+export type PartnerFactPrefix = Camel<PartnerType>;
+
+/** The three facts per partner type: `energyCount`, `energyAmountCents`, `energyMonthsInArrears`, … */
+export type PartnerTypeFacts = {
+  [P in PartnerFactPrefix as `${P}Count` | `${P}AmountCents` | `${P}MonthsInArrears`]: number;
+};
+
+/**
+ * The facts of one household. A type alias (not an interface) so that it is assignable to
+ * `Record<string, unknown>`, which is what the rule evaluators take.
+ */
+export type HouseholdFacts = PartnerTypeFacts & {
+  signalCount: number;
+  totalAmountCents: number;
+  totalAmountEuros: number;
+  partnerTypeCount: number;
+  partnerTypes: PartnerType[];
+  maxMonthsInArrears: number;
+  multiple: boolean;
+  repeat: boolean;
+  amountRose: boolean;
+  newPartnerType: boolean;
+  earlierSignalCount: number;
+  crisis: boolean;
+  warmHandover: boolean;
+  endOfSupply: boolean;
+  youngestAge: number | null;
+  oldestAge: number | null;
+  newestSignalDate: string | null;
+  daysSinceOldestSignal: number | null;
+  closedTaskCount: number;
+  previousResult: TaskResult | null;
+  previousAssigneeKeyId: string | null;
+  daysSincePreviousTask: number | null;
+  knownToDebtHelp: boolean;
+  postcodeArea: string;
+  municipality: string | null;
+};
+
+export type FactName = keyof HouseholdFacts & string;
+
+/** Results of a closed task that mean "this resident is already in debt help". */
+export const KNOWN_TO_DEBT_HELP_RESULTS: readonly TaskResult[] = ['already_known_debt_help', 'follow_up_or_referral_financial'];
+/** How far back a closed task counts for `knownToDebtHelp`. */
+export const KNOWN_TO_DEBT_HELP_MONTHS = 12;
+/** How far back before the newest window signal an earlier signal makes a `repeat`. */
+export const REPEAT_MONTHS = 6;
+
+// ---------------------------------------------------------------------------------------------
+// Catalogue
+
+export type FactType = 'integer' | 'number' | 'boolean' | 'string' | 'date' | 'string[]';
+
+export interface FactDefinition {
+  name: FactName;
+  type: FactType;
+  /** Whether the fact can be null (unknown / not applicable). */
+  nullable: boolean;
+  meaning: string;
+  example: HouseholdFacts[FactName];
+  /** For code-valued facts: the allowed codes (the validator warns about other values). */
+  codes?: readonly string[];
+}
+
+export function partnerFactPrefix(type: PartnerType): PartnerFactPrefix {
+  return type.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()) as PartnerFactPrefix;
+}
+
+const GENERAL_FACTS: FactDefinition[] = [
+  { name: 'signalCount', type: 'integer', nullable: false, example: 2, meaning: 'Number of signals in the window (not yet grouped in a closed task).' },
+  { name: 'totalAmountCents', type: 'integer', nullable: false, example: 134_500, meaning: 'Sum of the amounts of the window signals, in euro cents.' },
+  { name: 'totalAmountEuros', type: 'number', nullable: false, example: 1345, meaning: 'totalAmountCents / 100 (for readable rules; prefer cents for exact thresholds).' },
+  { name: 'partnerTypeCount', type: 'integer', nullable: false, example: 2, meaning: 'Number of distinct partner types (kinds of creditor) in the window.' },
+  { name: 'partnerTypes', type: 'string[]', nullable: false, example: ['energy', 'rent'], codes: PARTNER_TYPE_CODES, meaning: 'The distinct partner types in the window, in code-list order. Test with `contains` / `doesNotContain`.' },
+  { name: 'maxMonthsInArrears', type: 'integer', nullable: false, example: 4, meaning: 'Largest `<type>MonthsInArrears` over all partner types.' },
+  { name: 'multiple', type: 'boolean', nullable: false, example: true, meaning: 'Two or more window signals with a signal date in the same calendar month ("meervoudig signaal").' },
+  { name: 'repeat', type: 'boolean', nullable: false, example: false, meaning: `An earlier signal (already grouped in a closed task) has a signal date in the ${REPEAT_MONTHS} months up to the newest window signal ("herhaalde melding").` },
+  { name: 'amountRose', type: 'boolean', nullable: false, example: false, meaning: 'For some partner type, the newest window signal has a higher amount than the newest earlier signal of that partner type. False when no partner type has an earlier signal.' },
+  { name: 'newPartnerType', type: 'boolean', nullable: false, example: true, meaning: 'Some partner type in the window never signalled at this address before (no earlier signal of that type).' },
+  { name: 'earlierSignalCount', type: 'integer', nullable: false, example: 1, meaning: 'Number of earlier signals (grouped in closed tasks), of any age.' },
+  { name: 'crisis', type: 'boolean', nullable: false, example: false, meaning: 'Some window signal is a crisis signal ("crisissignaal": threatened eviction, disconnection, …).' },
+  { name: 'warmHandover', type: 'boolean', nullable: false, example: false, meaning: 'Some window signal comes with a warm handover: the creditor has spoken to the resident ("warme overdracht").' },
+  { name: 'endOfSupply', type: 'boolean', nullable: false, example: false, meaning: 'Some window signal announces the end of energy or water supply (signalled about 20 working days ahead).' },
+  { name: 'youngestAge', type: 'integer', nullable: true, example: 23, meaning: 'Age today, in whole years, of the youngest person named on a window signal; null when no window signal has a birth date.' },
+  { name: 'oldestAge', type: 'integer', nullable: true, example: 67, meaning: 'Age today, in whole years, of the oldest person named on a window signal; null when unknown.' },
+  { name: 'newestSignalDate', type: 'date', nullable: true, example: '2025-03-14', meaning: 'Signal date (YYYY-MM-DD) of the newest window signal; null without window signals. ISO dates compare correctly with lessThan / greaterThan.' },
+  { name: 'daysSinceOldestSignal', type: 'integer', nullable: true, example: 12, meaning: 'Calendar days from the signal date of the oldest window signal to today; null without window signals.' },
+  { name: 'closedTaskCount', type: 'integer', nullable: false, example: 1, meaning: 'Number of closed tasks of the household (earlier outreach).' },
+  { name: 'previousResult', type: 'string', nullable: true, example: 'no_help_needed', codes: TASK_RESULT_CODES, meaning: 'Result code of the most recently closed task; null when there is none.' },
+  { name: 'previousAssigneeKeyId', type: 'string', nullable: true, example: 'key_7f3a', meaning: 'Consultant (API key id) of the most recently closed task: one household, one contact person. Null when none.' },
+  { name: 'daysSincePreviousTask', type: 'integer', nullable: true, example: 95, meaning: 'Calendar days since the most recently closed task was closed (date in Europe/Amsterdam); null when none.' },
+  { name: 'knownToDebtHelp', type: 'boolean', nullable: false, example: false, meaning: `A task closed in the last ${KNOWN_TO_DEBT_HELP_MONTHS} months with result ${KNOWN_TO_DEBT_HELP_RESULTS.join(' or ')}.` },
+  { name: 'postcodeArea', type: 'string', nullable: false, example: '1012', meaning: 'The four digits of the postcode.' },
+  { name: 'municipality', type: 'string', nullable: true, example: '0363', meaning: 'CBS municipality code of the address; null when unknown.' },
+];
+
+const PARTNER_FACTS: FactDefinition[] = PARTNER_TYPE_CODES.flatMap((type): FactDefinition[] => {
+  const prefix = partnerFactPrefix(type);
+  return [
+    { name: `${prefix}Count`, type: 'integer', nullable: false, example: 1, meaning: `Number of window signals of partner type ${type}.` },
+    { name: `${prefix}AmountCents`, type: 'integer', nullable: false, example: 45_000, meaning: `Sum of the amounts of the window signals of partner type ${type}, in euro cents.` },
+    {
+      name: `${prefix}MonthsInArrears`,
+      type: 'integer',
+      nullable: false,
+      example: 3,
+      meaning: `Whole months from the oldest origin date ("ontstaansdatum") of the ${type} window signals to today; 0 without such signals or origin dates.`,
+    },
+  ];
+});
+
+/** Every fact, in documentation order: general facts first, then three per partner type. */
+export const FACT_CATALOGUE: readonly FactDefinition[] = [...GENERAL_FACTS, ...PARTNER_FACTS];
+export const FACT_BY_NAME: ReadonlyMap<string, FactDefinition> = new Map(FACT_CATALOGUE.map((fact) => [fact.name, fact]));
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+function parts(date: string): [number, number, number] {
+  toDayNumber(date); // validates
+  return [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * Whole months from `from` to `to` (0 when `to` is before `from`). A month is complete on the
+ * same day of the month, or on the last day of a shorter month: 31 Jan → 28 Feb is one month.
+ */
+export function wholeMonthsBetween(from: string, to: string): number {
+  const [y1, m1, d1] = parts(from);
+  const [y2, m2, d2] = parts(to);
+  let months = (y2 - y1) * 12 + (m2 - m1);
+  if (d2 < Math.min(d1, daysInMonth(y2, m2))) months -= 1;
+  return Math.max(0, months);
+}
+
+/** `date` plus `months` calendar months, clamped to the end of a shorter month. */
+export function addMonths(date: string, months: number): string {
+  const [year, month, day] = parts(date);
+  const index = year * 12 + (month - 1) + months;
+  const y = Math.floor(index / 12);
+  const m = (index % 12) + 1;
+  const d = Math.min(day, daysInMonth(y, m));
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+const amsterdamDateFormat = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Amsterdam',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** The calendar date in Europe/Amsterdam of an ISO timestamp (`en-CA` formats as YYYY-MM-DD). */
+export function amsterdamDate(timestamp: string): string {
+  const ms = Date.parse(timestamp);
+  if (Number.isNaN(ms)) throw new RangeError(`not a timestamp: ${JSON.stringify(timestamp)}`);
+  return amsterdamDateFormat.format(new Date(ms));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Computation
+
+/** Newest first: signal date, then intake time, then id (so ties resolve the same way every time). */
+function newestSignalFirst(a: SignalSnapshot, b: SignalSnapshot): number {
+  if (a.signalDate !== b.signalDate) return a.signalDate < b.signalDate ? 1 : -1;
+  const received = Date.parse(b.receivedAt) - Date.parse(a.receivedAt);
+  if (received !== 0 && !Number.isNaN(received)) return received;
+  return b.id - a.id;
+}
+
+/** Most recently closed first: closing time (creation time when missing), then id. */
+function latestClosedFirst(a: TaskSnapshot, b: TaskSnapshot): number {
+  const time = Date.parse(b.closedAt ?? b.createdAt) - Date.parse(a.closedAt ?? a.createdAt);
+  if (time !== 0 && !Number.isNaN(time)) return time;
+  return b.id - a.id;
+}
+
+function emptyPartnerFacts(): PartnerTypeFacts {
+  const facts: Partial<Record<string, number>> = {};
+  for (const type of PARTNER_TYPE_CODES) {
+    const prefix = partnerFactPrefix(type);
+    facts[`${prefix}Count`] = 0;
+    facts[`${prefix}AmountCents`] = 0;
+    facts[`${prefix}MonthsInArrears`] = 0;
+  }
+  return facts as PartnerTypeFacts;
+}
+
+/** Compute the facts of one household. Pure; `snapshot.today` is the only clock. */
+export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFacts {
+  const { today } = snapshot;
+  toDayNumber(today); // fail early on a malformed date
+
+  const closedTaskIds = new Set(snapshot.tasks.filter((task) => task.status === 'closed').map((task) => task.id));
+  const inWindow: SignalSnapshot[] = [];
+  const earlier: SignalSnapshot[] = [];
+  for (const signal of snapshot.signals) {
+    if (signal.taskId !== null && closedTaskIds.has(signal.taskId)) earlier.push(signal);
+    else inWindow.push(signal);
+  }
+  inWindow.sort(newestSignalFirst);
+  earlier.sort(newestSignalFirst);
+
+  // Per partner type: count, amount, months in arrears.
+  const partner = emptyPartnerFacts() as Record<string, number>;
+  const oldestOrigin = new Map<PartnerType, string>();
+  for (const signal of inWindow) {
+    const prefix = partnerFactPrefix(signal.partnerType);
+    partner[`${prefix}Count`] = (partner[`${prefix}Count`] ?? 0) + 1;
+    partner[`${prefix}AmountCents`] = (partner[`${prefix}AmountCents`] ?? 0) + signal.amountCents;
+    const known = oldestOrigin.get(signal.partnerType);
+    if (signal.originDate !== null && (known === undefined || signal.originDate < known)) {
+      oldestOrigin.set(signal.partnerType, signal.originDate);
+    }
+  }
+  let maxMonthsInArrears = 0;
+  for (const [type, origin] of oldestOrigin) {
+    const months = wholeMonthsBetween(origin, today);
+    partner[`${partnerFactPrefix(type)}MonthsInArrears`] = months;
+    maxMonthsInArrears = Math.max(maxMonthsInArrears, months);
+  }
+
+  const windowTypes = new Set(inWindow.map((signal) => signal.partnerType));
+  const partnerTypes = PARTNER_TYPE_CODES.filter((type) => windowTypes.has(type));
+  const totalAmountCents = inWindow.reduce((sum, signal) => sum + signal.amountCents, 0);
+
+  // Multiple: two window signals in one calendar month.
+  const months = new Set<string>();
+  let multiple = false;
+  for (const signal of inWindow) {
+    const month = signal.signalDate.slice(0, 7);
+    if (months.has(month)) multiple = true;
+    months.add(month);
+  }
+
+  // Repeat: an earlier signal in the REPEAT_MONTHS months up to the newest window signal.
+  const newest = inWindow[0];
+  const oldest = inWindow[inWindow.length - 1];
+  let repeat = false;
+  if (newest) {
+    const from = addMonths(newest.signalDate, -REPEAT_MONTHS);
+    repeat = earlier.some((signal) => signal.signalDate >= from && signal.signalDate <= newest.signalDate);
+  }
+
+  // Amount rose / new partner type: compare the newest window signal of each type with the
+  // newest earlier signal of that type (both lists are sorted newest first).
+  let amountRose = false;
+  let newPartnerType = false;
+  for (const type of partnerTypes) {
+    const current = inWindow.find((signal) => signal.partnerType === type);
+    const previous = earlier.find((signal) => signal.partnerType === type);
+    if (!previous) newPartnerType = true;
+    else if (current && current.amountCents > previous.amountCents) amountRose = true;
+  }
+
+  const ages = inWindow
+    .filter((signal) => signal.birthDate !== null)
+    .map((signal) => Math.floor(wholeMonthsBetween(signal.birthDate as string, today) / 12));
+
+  // Earlier outreach.
+  const closedTasks = snapshot.tasks.filter((task) => task.status === 'closed').sort(latestClosedFirst);
+  const previous = closedTasks[0];
+  const previousClosedOn = previous ? amsterdamDate(previous.closedAt ?? previous.createdAt) : null;
+  const knownSince = addMonths(today, -KNOWN_TO_DEBT_HELP_MONTHS);
+  const knownToDebtHelp = closedTasks.some(
+    (task) =>
+      task.result !== null &&
+      KNOWN_TO_DEBT_HELP_RESULTS.includes(task.result) &&
+      amsterdamDate(task.closedAt ?? task.createdAt) >= knownSince,
+  );
+
+  return {
+    ...(partner as PartnerTypeFacts),
+    signalCount: inWindow.length,
+    totalAmountCents,
+    totalAmountEuros: totalAmountCents / 100,
+    partnerTypeCount: partnerTypes.length,
+    partnerTypes,
+    maxMonthsInArrears,
+    multiple,
+    repeat,
+    amountRose,
+    newPartnerType,
+    earlierSignalCount: earlier.length,
+    crisis: inWindow.some((signal) => signal.crisis),
+    warmHandover: inWindow.some((signal) => signal.warmHandover),
+    endOfSupply: inWindow.some((signal) => signal.endOfSupply),
+    youngestAge: ages.length > 0 ? Math.min(...ages) : null,
+    oldestAge: ages.length > 0 ? Math.max(...ages) : null,
+    newestSignalDate: newest ? newest.signalDate : null,
+    daysSinceOldestSignal: oldest ? daysBetween(oldest.signalDate, today) : null,
+    closedTaskCount: closedTasks.length,
+    previousResult: previous ? previous.result : null,
+    previousAssigneeKeyId: previous ? previous.assigneeKeyId : null,
+    daysSincePreviousTask: previousClosedOn !== null ? daysBetween(previousClosedOn, today) : null,
+    knownToDebtHelp,
+    postcodeArea: snapshot.postcode.replace(/\s+/g, '').slice(0, 4),
+    municipality: snapshot.municipalityCode,
+  };
+}
