@@ -32,7 +32,7 @@ export async function migrate(pool: Pool, schema: string): Promise<string[]> {
           applied.push(file);
         } catch (error) {
           await client.query('rollback');
-          throw new Error(`migration ${file} failed: ${(error as Error).message}`);
+          throw new Error(`migration ${file} failed: ${(error as Error).message}`, { cause: error });
         }
       }
     } finally {

@@ -59,7 +59,7 @@ export const addressSchema = z
       .openapi({ type: 'string', example: '2261AB' }),
     houseNumber: z.number().int().min(1).max(99999),
     houseLetter: z.string().trim().regex(/^[A-Za-z]$/, 'houseLetter is one letter').transform((v) => v.toUpperCase()).optional(),
-    houseNumberAddition: z.string().trim().regex(/^[A-Za-z0-9 \-]{1,6}$/, 'houseNumberAddition is at most 6 letters or digits').optional(),
+    houseNumberAddition: z.string().trim().regex(/^[A-Za-z0-9 -]{1,6}$/, 'houseNumberAddition is at most 6 letters or digits').optional(),
     street: optionalText(LIMITS.street),
     city: optionalText(LIMITS.name),
   })
@@ -68,7 +68,7 @@ export const addressSchema = z
 
 export const contactSchema = z
   .object({
-    phone: z.string().trim().regex(/^\+?[0-9 ()\-]{6,32}$/, 'phone must be a telephone number').optional(),
+    phone: z.string().trim().regex(/^\+?[0-9 ()-]{6,32}$/, 'phone must be a telephone number').optional(),
     email: z.string().trim().max(LIMITS.email).email().optional(),
   })
   .strict()
@@ -116,7 +116,12 @@ export function validateSignalItem(input: unknown): { ok: true; value: SignalIte
   if (result.success) return { ok: true, value: result.data };
   return {
     ok: false,
-    errors: result.error.issues.map((issue) => ({ pointer: toPointer(issue.path), detail: issue.message })),
+    // An unknown property gets its own pointer ('/address/colour'), not its parent's ('/address').
+    errors: result.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ pointer: toPointer([...issue.path, key]), detail: 'unknown property' }))
+        : [{ pointer: toPointer(issue.path), detail: issue.message }],
+    ),
   };
 }
 

@@ -3,7 +3,7 @@ import { listAuditEvents, type AuditEventView } from '../../db/auditEvents.js';
 import { isIsoDate } from '../../domain/dates.js';
 import type { ApiApp } from '../env.js';
 import { assertRole } from '../middleware/auth.js';
-import { decodeCursor, encodeCursor, errorResponses, jsonResponse, security, apiVersionHeader } from '../openapi.js';
+import { apiVersionHeader, decodeCursor, encodeCursor, errorResponses, security } from '../openapi.js';
 import { problem } from '../problem.js';
 
 const auditEventSchema = z
