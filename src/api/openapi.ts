@@ -61,3 +61,13 @@ export function decodeCursor(cursor: string | undefined): unknown[] | null {
     return null;
   }
 }
+
+/**
+ * A calendar date 'YYYY-MM-DD', documented as `format: date`. Name such properties `…Date`
+ * (the NL API Design Rules linter requires `format: date` on every property named like a date).
+ */
+export const isoDateSchema = () =>
+  z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD').openapi({ format: 'date', example: '2026-03-01' });
+
+/** A moment in time with its offset, documented as `format: date-time`. Name such properties `…At`, never `…Date`. */
+export const timestampSchema = () => z.string().openapi({ format: 'date-time', example: '2026-03-01T09:30:00.000Z' });

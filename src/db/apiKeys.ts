@@ -69,3 +69,44 @@ export async function findApiKey(db: Queryable, id: string) {
   );
   return rows[0] ?? null;
 }
+
+export interface ApiKeyListing {
+  id: string;
+  prefix: string;
+  role: Role;
+  municipality: string | null;
+  partnerTypes: PartnerType[] | null;
+  teams: string[] | null;
+  label: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** Every key, newest first, without hashes (for `vroegsein keys list`). */
+export async function listApiKeys(db: Queryable): Promise<ApiKeyListing[]> {
+  const { rows } = await db.query<ApiKeyListing>(
+    `select id, key_prefix as "prefix", role, municipality_code as "municipality", partner_types as "partnerTypes", teams, label,
+            created_at as "createdAt", last_used_at as "lastUsedAt", revoked_at as "revokedAt"
+       from api_keys order by created_at desc, id`,
+  );
+  return rows;
+}
+
+/** How many keys can still be used; 0 means a fresh installation that needs its first admin key. */
+export async function countActiveApiKeys(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from api_keys where revoked_at is null`);
+  return rows[0]?.n ?? 0;
+}
+
+/** An active key's scope, locked for the rest of the transaction (rotation reads and revokes it at once). */
+export async function lockActiveApiKey(tx: Queryable, id: string): Promise<Omit<NewApiKey, 'hash' | 'prefix'> | null> {
+  const { rows } = await tx.query<ApiKeyRow>(
+    `select id, key_hash, role, municipality_code, partner_types, teams, label, revoked_at
+       from api_keys where id = $1 and revoked_at is null for update`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { role: row.role, municipality: row.municipality_code, partnerTypes: row.partner_types, teams: row.teams, label: row.label };
+}

@@ -1,5 +1,6 @@
-import { Queue, Worker, createPostgresBackend, type Job, type JobsOptions } from 'bullmq';
+import { Queue, Worker, createPostgresBackend, type Job, type JobsOptions, type RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../logger.js';
 
 /**
  * BullMQ carries work, never data: every job payload holds ids only (Redis keeps job data in
@@ -35,9 +36,19 @@ export interface QueueBackend {
   readonly kind: 'redis' | 'postgres';
   queue(name: QueueName): AnyQueue;
   worker<T>(name: QueueName, processor: Processor<T>, concurrency: number): AnyWorker;
-  /** True when the queue store answers. */
+  /** True when the queue store answers (within a few seconds). */
   ping(): Promise<boolean>;
-  close(): Promise<void>;
+  /**
+   * Closes workers first (each lets its active jobs finish, up to `timeoutMs`; after that they
+   * are abandoned and come back as stalled jobs, which is safe because every handler is
+   * idempotent), then queues and connections. Idempotent.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export interface QueueBackendOptions {
+  /** Where worker and queue connection errors are reported (they are otherwise swallowed). */
+  logger?: Logger;
 }
 
 function redisOptions(url: string, forWorker: boolean): RedisOptions {
@@ -57,70 +68,105 @@ function redisOptions(url: string, forWorker: boolean): RedisOptions {
   };
 }
 
-export function createQueueBackend(settings: QueueSettings): QueueBackend {
+const PING_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise.catch(() => fallback), timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Closes a worker: it takes no new jobs and its active jobs may finish for at most
+ * `timeoutMs`; after that it is forced (the abandoned jobs come back as stalled and run again,
+ * which is safe because every handler is idempotent). Closing twice is harmless.
+ */
+export async function closeWorker(worker: AnyWorker, timeoutMs: number, logger?: Logger): Promise<void> {
+  const graceful = worker.close().then(() => true, () => true);
+  if (await withTimeout(graceful, timeoutMs, false)) return;
+  logger?.warn({ queue: worker.name }, 'jobs still running at shutdown; abandoning them (they will be retried)');
+  await worker.close(true).catch(() => {});
+}
+
+async function closeWorkers(workers: AnyWorker[], timeoutMs: number, logger: Logger | undefined): Promise<void> {
+  await Promise.all(workers.map((worker) => closeWorker(worker, timeoutMs, logger)));
+}
+
+export function createQueueBackend(settings: QueueSettings, options: QueueBackendOptions = {}): QueueBackend {
+  const { logger } = options;
   const queues = new Map<QueueName, AnyQueue>();
   const workers: AnyWorker[] = [];
+  let closing: Promise<void> | undefined;
+  const reportError = (what: string, name: string) => (error: Error) => logger?.warn({ err: error, queue: name }, `${what} error`);
+
   if (settings.kind === 'redis') {
     const producer = new Redis(redisOptions(settings.url, false));
     producer.on('error', () => {}); // reported through ping() and failed enqueues
+    const queue = (name: QueueName): AnyQueue => {
+      let found = queues.get(name);
+      if (!found) {
+        found = new Queue(name, { connection: producer, prefix: settings.prefix });
+        found.on('error', () => {});
+        queues.set(name, found);
+      }
+      return found;
+    };
     return {
       kind: 'redis',
-      queue(name) {
-        let queue = queues.get(name);
-        if (!queue) {
-          queue = new Queue(name, { connection: producer, prefix: settings.prefix });
-          queue.on('error', () => {});
-          queues.set(name, queue);
-        }
-        return queue;
-      },
+      queue,
       worker(name, processor, concurrency) {
-        const worker = new Worker(name, processor, { connection: new Redis(redisOptions(settings.url, true)), prefix: settings.prefix, concurrency });
+        // Connection options rather than an ioredis instance: BullMQ then owns the worker's
+        // connections and closes them in worker.close() (a passed-in instance is "shared" and
+        // would stay open, keeping the process alive). ioredis' and BullMQ's RedisOptions types
+        // differ in detail only; BullMQ hands these to ioredis.
+        const connection = redisOptions(settings.url, true) as BullRedisOptions;
+        const worker = new Worker(name, processor, { connection, prefix: settings.prefix, concurrency });
+        worker.on('error', reportError('worker', name));
         workers.push(worker);
         return worker;
       },
-      async ping() {
-        try {
-          return (await producer.ping()) === 'PONG';
-        } catch {
-          return false;
-        }
-      },
-      async close() {
-        await Promise.all(workers.map((w) => w.close()));
-        await Promise.all([...queues.values()].map((q) => q.close()));
-        producer.disconnect();
+      ping: () => withTimeout(producer.ping().then((answer) => answer === 'PONG'), PING_TIMEOUT_MS, false),
+      close(closeOptions = {}) {
+        closing ??= (async () => {
+          await closeWorkers(workers, closeOptions.timeoutMs ?? 30_000, logger);
+          await Promise.all([...queues.values()].map((q) => q.close().catch(() => {})));
+          await producer.quit().catch(() => producer.disconnect());
+        })();
+        return closing;
       },
     };
   }
+
   const connection = { connectionString: settings.connectionString, schema: settings.schema, migrate: true, max: 4 };
+  const queue = (name: QueueName): AnyQueue => {
+    let found = queues.get(name);
+    if (!found) {
+      found = new Queue(name, { connection, prefix: settings.prefix }, createPostgresBackend) as AnyQueue;
+      found.on('error', () => {});
+      queues.set(name, found);
+    }
+    return found;
+  };
   return {
     kind: 'postgres',
-    queue(name) {
-      let queue = queues.get(name);
-      if (!queue) {
-        queue = new Queue(name, { connection, prefix: settings.prefix }, createPostgresBackend) as AnyQueue;
-        queue.on('error', () => {});
-        queues.set(name, queue);
-      }
-      return queue;
-    },
+    queue,
     worker(name, processor, concurrency) {
       const worker = new Worker(name, processor, { connection, prefix: settings.prefix, concurrency }, createPostgresBackend) as AnyWorker;
+      worker.on('error', reportError('worker', name));
       workers.push(worker);
       return worker;
     },
-    async ping() {
-      try {
-        await this.queue(QUEUE_NAMES.evaluate).getJobCounts('waiting');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    async close() {
-      await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([...queues.values()].map((q) => q.close()));
+    // Reading a count goes through the backend's pool and its schema check: it answers only
+    // when the database is reachable and the queue tables exist.
+    ping: () => withTimeout(queue(QUEUE_NAMES.evaluate).getJobCounts('waiting').then(() => true), PING_TIMEOUT_MS, false),
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        await closeWorkers(workers, closeOptions.timeoutMs ?? 30_000, logger);
+        await Promise.all([...queues.values()].map((q) => q.close().catch(() => {})));
+      })();
+      return closing;
     },
   };
 }

@@ -1,6 +1,6 @@
-import { insertApiKey } from '../db/apiKeys.js';
+import { insertApiKey, lockActiveApiKey, revokeApiKey } from '../db/apiKeys.js';
 import { municipalityExists } from '../db/municipalities.js';
-import type { Queryable } from '../db/pool.js';
+import type { Client, Queryable } from '../db/pool.js';
 import { generateApiKey, type Role } from '../domain/apiKey.js';
 import type { PartnerType } from '../domain/codes.js';
 
@@ -44,4 +44,18 @@ export async function createApiKey(db: Queryable, input: CreateApiKeyInput): Pro
     label: input.label,
   });
   return { id, key: generated.key };
+}
+
+/**
+ * Replaces an active key by a new one with the same role, scope and label, and revokes the old
+ * one, in the caller's transaction: either both happen or neither. Returns null when there is
+ * no active key with that id. The new key is returned once, in clear.
+ */
+export async function rotateApiKey(tx: Client, id: string): Promise<{ id: string; key: string; previousId: string } | null> {
+  const scope = await lockActiveApiKey(tx, id);
+  if (!scope) return null;
+  const generated = generateApiKey();
+  const newId = await insertApiKey(tx, { ...scope, hash: generated.hash, prefix: generated.prefix });
+  if (!(await revokeApiKey(tx, id))) throw new Error(`API key ${id} could not be revoked`);
+  return { id: newId, key: generated.key, previousId: id };
 }
