@@ -9,6 +9,8 @@ import { registerMunicipalityRoutes } from './routes/municipalities.js';
 import { registerSignalRoutes } from './routes/signals.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerTaskWorkRoutes } from './routes/taskWork.js';
+import { registerMonitoringRoutes } from './routes/monitoring.js';
+import { registerDdasRoutes } from './routes/ddas.js';
 
 /** Validation failures of zod-openapi routes become one 400 problem with a pointer per error. */
 export const validationHook: Hook<unknown, ApiEnv, string, unknown> = (result) => {
@@ -36,8 +38,11 @@ export function buildV1(middleware?: (v1: ApiApp) => void): ApiApp {
   registerMunicipalityRoutes(v1);
   registerApiKeyRoutes(v1);
   registerSignalRoutes(v1);
-  registerTaskRoutes(v1);
+  // The fixed paths /tasks/queue and /tasks/claim go before /tasks/{id}, which would match them.
   registerTaskWorkRoutes(v1);
+  registerTaskRoutes(v1);
+  registerMonitoringRoutes(v1);
+  registerDdasRoutes(v1);
   registerAuditRoutes(v1);
   registerRuleSetRoutes(v1);
   return v1;
