@@ -45,6 +45,11 @@ Commands:
   keys rotate ID              new key with the same role, scope and label; the old one is revoked
   import FILE.csv             import a CSV file of signals (the API's CSV columns)
   openapi                     print the OpenAPI document (JSON)
+  rules validate FILE         check a rule set (offline: no server, no database)
+  rules test FILE --cases CASES.json
+                              run regression cases against a rule set (offline)
+  rules simulate FILE --signals FEED.csv [--against rules/default.json] [--json]
+                              what a rule set changes on the households of a feed (offline)
   help                        this text
 
 Roles: ${ROLES.join(', ')}
@@ -359,6 +364,10 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(args);
     case 'openapi':
       return openapiCommand(args);
+    case 'rules': {
+      const { rulesCommand } = await import('./rules.js');
+      return rulesCommand(args);
+    }
     case 'help':
     case '--help':
     case '-h':
