@@ -31,12 +31,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
-    queueDepth: new Gauge({
-      name: 'vroegsein_queue_jobs',
-      help: 'Jobs in each queue by state (read at scrape time)',
-      labelNames: ['queue', 'state'] as const,
-      registers: [registry],
-    }),
     evaluationPending: new Gauge({
       name: 'vroegsein_households_pending_evaluation',
       help: 'Households waiting for evaluation (read at scrape time)',

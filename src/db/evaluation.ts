@@ -134,6 +134,8 @@ export interface NewTask {
   suppressed: boolean;
   explanation: unknown;
   ruleSetVersion: number;
+  /** The matching date (DDAS matchingsdatum): today in the Netherlands. */
+  matchedOn: string;
 }
 
 /** Inserts tasks in one statement; returns the new task id per household. */
@@ -141,12 +143,12 @@ export async function insertTasks(tx: Client, tasks: readonly NewTask[]): Promis
   if (tasks.length === 0) return new Map();
   const { rows } = await tx.query<{ id: number; household_id: number }>(
     `insert into tasks (household_id, municipality_code, status, priority, due_date, team, assignee_key_id, channel, result,
-                        suppressed, explanation, rule_set_version, closed_at)
+                        suppressed, explanation, rule_set_version, matched_on, closed_at)
      select u.household_id, u.municipality, u.status, u.priority, u.due_date, u.team, u.assignee, u.channel, u.result,
-            u.suppressed, u.explanation, u.version, case when u.status = 'closed' then now() end
+            u.suppressed, u.explanation, u.version, u.matched_on, case when u.status = 'closed' then now() end
        from unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::date[], $6::text[], $7::uuid[], $8::text[], $9::text[],
-                   $10::bool[], $11::jsonb[], $12::int[])
-            as u(household_id, municipality, status, priority, due_date, team, assignee, channel, result, suppressed, explanation, version)
+                   $10::bool[], $11::jsonb[], $12::int[], $13::date[])
+            as u(household_id, municipality, status, priority, due_date, team, assignee, channel, result, suppressed, explanation, version, matched_on)
      returning id, household_id`,
     [
       tasks.map((t) => t.householdId),
@@ -161,6 +163,7 @@ export async function insertTasks(tx: Client, tasks: readonly NewTask[]): Promis
       tasks.map((t) => t.suppressed),
       tasks.map((t) => JSON.stringify(t.explanation)),
       tasks.map((t) => t.ruleSetVersion),
+      tasks.map((t) => t.matchedOn),
     ],
   );
   return new Map(rows.map((r) => [r.household_id, r.id]));

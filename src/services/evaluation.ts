@@ -107,7 +107,7 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
         newTasks.push({
           householdId: snapshot.householdId, municipality, status: 'closed', priority: outcome.priority, dueDate: null, team: null,
           assigneeKeyId: null, channel: null, result: decision.result, suppressed: true, explanation: decision.explanation,
-          ruleSetVersion: ruleSet.version,
+          ruleSetVersion: ruleSet.version, matchedOn: snapshot.today,
         });
         newTaskSignals.set(snapshot.householdId, { ids: decision.signalIds, status: decision.status });
       } else if (decision.taskId === null) {
@@ -115,7 +115,7 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
         newTasks.push({
           householdId: snapshot.householdId, municipality, status: 'open', priority: decision.priority, dueDate: decision.dueDate,
           team: decision.team, assigneeKeyId: decision.assigneeKeyId, channel: decision.channel, result: null, suppressed: false,
-          explanation: decision.explanation, ruleSetVersion: ruleSet.version,
+          explanation: decision.explanation, ruleSetVersion: ruleSet.version, matchedOn: snapshot.today,
         });
         newTaskSignals.set(snapshot.householdId, { ids: decision.signalIds, status: null });
       } else {

@@ -76,7 +76,7 @@ describe('metrics', () => {
     expect(res.headers.get('content-type')).toContain('text/plain');
     expect(res.text).toContain('# TYPE vroegsein_http_requests_total counter');
     expect(res.text).toMatch(/vroegsein_http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/);
-    expect(res.text).toMatch(/vroegsein_queue_jobs\{queue="evaluate",state="waiting"\} 0/);
+    expect(res.text).toMatch(/vroegsein_queue_job_counts\{queue="evaluate",state="waiting"\} 0/);
     expect(res.text).toMatch(/vroegsein_households_pending_evaluation 0/);
     expect(res.text).toContain('vroegsein_maintenance_runs_total');
   });

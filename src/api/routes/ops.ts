@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.js';
-import { QUEUE_NAMES } from '../../queue/index.js';
+import { collectOperationalMetrics } from '../../services/operationalMetrics.js';
 import { API_VERSION, type ApiEnv } from '../env.js';
 import { openApiDocument } from '../openapiDocument.js';
 
@@ -118,10 +118,8 @@ export function registerOpsRoutes(app: OpenAPIHono<ApiEnv>, ctx: AppContext): vo
     // Gauges that are cheap to read at scrape time; a failing read leaves the last value standing
     // and never fails the scrape (the process metrics are still worth having then).
     await Promise.allSettled([
-      ...Object.values(QUEUE_NAMES).map(async (name) => {
-        const counts = await within(ctx.queues.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed'), CHECK_TIMEOUT_MS, null);
-        for (const [state, count] of Object.entries(counts ?? {})) ctx.metrics.queueDepth.set({ queue: name, state }, count);
-      }),
+      // Tasks per municipality and status, evaluation lag, signals per partner type, queue counts.
+      collectOperationalMetrics(ctx),
       within(
         ctx.pool.query<{ n: number }>('select count(*)::int as n from households where evaluation_pending_since is not null').then((r) => r.rows[0]?.n ?? null),
         CHECK_TIMEOUT_MS,
