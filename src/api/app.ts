@@ -12,6 +12,7 @@ import { rateLimit } from './middleware/rateLimit.js';
 import { ProblemError, problem, problemBody } from './problem.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { buildV1 } from './v1.js';
+import { registerWebPages } from '../web/index.js';
 
 /** Builds the HTTP application: operations endpoints at the root, the API under /v1. */
 export function createApp(ctx: AppContext): { app: OpenAPIHono<ApiEnv>; v1: ApiApp } {
@@ -31,7 +32,9 @@ export function createApp(ctx: AppContext): { app: OpenAPIHono<ApiEnv>; v1: ApiA
     ctx.metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
     ctx.metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
     // Route templates only: ids are not personal data, and no personal data is ever in a URL.
-    ctx.logger.info({ requestId: c.get('requestId'), method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
+    // Probes and scrapes arrive every few seconds: they are logged at debug only.
+    const level = route.startsWith('/health/') || route === '/metrics' ? 'debug' : 'info';
+    ctx.logger[level]({ requestId: c.get('requestId'), method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
   });
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
   if (ctx.config.CORS_ORIGINS) {
@@ -63,6 +66,7 @@ export function createApp(ctx: AppContext): { app: OpenAPIHono<ApiEnv>; v1: ApiA
     api.use('*', rateLimit(ctx.config.RATE_LIMIT_PER_MINUTE, ctx.now));
   });
   app.route('/v1', v1);
+  registerWebPages(app, ctx);
 
   return { app, v1 };
 }
