@@ -34,6 +34,8 @@ const configSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   INTAKE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   EVALUATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  MAX_NOTES_PER_TASK: z.coerce.number().int().min(1).default(200),
+  MAX_ATTEMPTS_PER_TASK: z.coerce.number().int().min(1).default(100),
   MIN_ATTEMPTS_NO_CONTACT: z.coerce.number().int().min(0).default(3),
   MIN_CHANNELS_NO_CONTACT: z.coerce.number().int().min(0).default(2),
   DEFAULT_DUE_WORKING_DAYS: z.coerce.number().int().min(1).default(10),

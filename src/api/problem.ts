@@ -69,6 +69,7 @@ export const problemSchema = z
     status: z.number().int().openapi({ example: 400 }),
     detail: z.string(),
     instance: z.string().optional(),
+    code: z.string().optional().openapi({ description: 'For state conflicts (409): the rule that refused, e.g. too_few_attempts' }),
     errors: z
       .array(z.object({ pointer: z.string().openapi({ example: '/signals/17/address/postcode' }), detail: z.string() }))
       .optional(),
