@@ -17,9 +17,20 @@ export const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
   if (!found || !sameHash(found.hash, hash)) throw problem.unauthorized('Unknown or revoked API key');
   const { hash: _hash, ...actor } = found;
   c.set('actor', actor);
-  touchApiKey(ctx.pool, actor.keyId).catch(() => {});
+  if (shouldTouch(actor.keyId, Date.now())) touchApiKey(ctx.pool, actor.keyId).catch(() => {});
   await next();
 };
+
+// last_used_at is kept to the minute; remembering when this process last wrote it saves a
+// query on almost every request.
+const lastTouched = new Map<string, number>();
+function shouldTouch(keyId: string, now: number): boolean {
+  const last = lastTouched.get(keyId);
+  if (last !== undefined && now - last < 60_000) return false;
+  if (lastTouched.size > 10_000) lastTouched.clear();
+  lastTouched.set(keyId, now);
+  return true;
+}
 
 /** 403 unless the actor has one of the roles. */
 export function requireRole(...roles: Role[]): MiddlewareHandler<ApiEnv> {
