@@ -19,13 +19,25 @@ export const LIMITS = {
   maxAmountCents: 100_000_000_00, // € 100 million: anything above is a unit mistake
 } as const;
 
-const isoDate = (what: string) =>
-  z
-    .string()
-    .refine(isIsoDate, { message: `${what} must be an ISO date (YYYY-MM-DD)` })
-    .refine((d) => !isIsoDate(d) || d <= dutchToday(), { message: `${what} lies in the future` });
+// Today's date, computed at most once a second: intake validates three dates per signal and
+// hundreds of thousands of signals per file, and formatting a date in a time zone is not free.
+let today = { at: Number.NaN, date: '' };
+function currentDutchDate(): string {
+  const now = Date.now();
+  if (!(Math.abs(now - today.at) < 1_000)) today = { at: now, date: dutchToday(new Date(now)) };
+  return today.date;
+}
 
-const optionalText = (max: number) => z.string().trim().min(1).max(max).optional();
+const isoDate = (what: string) =>
+  z.string().superRefine((d, ctx) => {
+    if (!isIsoDate(d)) ctx.addIssue({ code: 'custom', message: `${what} must be an ISO date (YYYY-MM-DD)` });
+    else if (d > currentDutchDate()) ctx.addIssue({ code: 'custom', message: `${what} lies in the future` });
+  });
+
+// PostgreSQL text cannot hold NUL (U+0000): refused here, item by item, before it fails a whole write.
+const noNul = (v: string) => !v.includes('\u0000');
+const NO_NUL = 'must not contain the NUL character (U+0000)';
+const optionalText = (max: number) => z.string().trim().min(1).max(max).refine(noNul, NO_NUL).optional();
 
 export const personSchema = z
   .object({
@@ -76,7 +88,7 @@ export const contactSchema = z
 
 export const signalItemSchema = z
   .object({
-    externalId: z.string().trim().min(1).max(LIMITS.externalId),
+    externalId: z.string().trim().min(1).max(LIMITS.externalId).refine(noNul, NO_NUL),
     partnerType: z.enum(PARTNER_TYPE_CODES),
     partnerName: optionalText(LIMITS.name),
     signalDate: isoDate('signalDate'),
@@ -106,8 +118,14 @@ export interface FieldError {
   detail: string;
 }
 
+// NUL and lone surrogates: PostgreSQL's jsonb refuses them, and rejections (with their pointers,
+// which name the sender's own property names) are stored as jsonb.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 export function toPointer(path: readonly PropertyKey[]): string {
-  return path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  return path
+    .map((p) => '/' + String(p).replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATE, '\ufffd').replace(/~/g, '~0').replace(/\//g, '~1'))
+    .join('');
 }
 
 /** Validates one item; never throws. */
@@ -157,33 +175,64 @@ export function checkCsvHeader(header: readonly string[]): string[] {
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'ja', 'j', 'y']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'nee', 'n', '']);
 
+type CellTarget = 'item' | 'person' | 'address' | 'contact';
+type CellKind = 'text' | 'integer' | 'boolean';
+
+function cellTarget(column: string): CellTarget {
+  if (PERSON_COLUMNS.has(column)) return 'person';
+  if (ADDRESS_COLUMNS.has(column)) return 'address';
+  if (CONTACT_COLUMNS.has(column)) return 'contact';
+  return 'item';
+}
+
+function cellKind(column: string): CellKind {
+  if (column === 'amountCents' || column === 'houseNumber') return 'integer';
+  if (column === 'crisis' || column === 'warmHandover' || column === 'endOfSupply') return 'boolean';
+  return 'text';
+}
+
+const INTEGER = /^-?[0-9]+$/;
+
+/**
+ * Compiles the mapping of one CSV header: the returned function turns a row's fields (in header
+ * order) into the JSON item shape, exactly as csvRecordToItem does, without working out each
+ * column's place again for every row of a large file.
+ */
+export function compileCsvRow(columns: readonly string[]): (fields: readonly (string | undefined)[]) => Record<string, unknown> {
+  const cells = columns.map((column) => ({ column, target: cellTarget(column), kind: cellKind(column) }));
+  return (fields) => {
+    const item: Record<string, unknown> = {};
+    const person: Record<string, unknown> = {};
+    const address: Record<string, unknown> = {};
+    let contact: Record<string, unknown> | undefined;
+    for (let i = 0; i < cells.length; i++) {
+      const text = (fields[i] ?? '').trim();
+      if (text === '') continue; // an empty cell is an absent optional field
+      const cell = cells[i]!;
+      let value: unknown = text;
+      if (cell.kind === 'integer') value = INTEGER.test(text) ? Number(text) : text;
+      else if (cell.kind === 'boolean') {
+        const lower = text.toLowerCase();
+        value = TRUE_WORDS.has(lower) ? true : FALSE_WORDS.has(lower) ? false : text;
+      }
+      if (cell.target === 'person') person[cell.column] = value;
+      else if (cell.target === 'address') address[cell.column] = value;
+      else if (cell.target === 'contact') (contact ??= {})[cell.column] = value;
+      else item[cell.column] = value;
+    }
+    item.person = person;
+    item.address = address;
+    if (contact) item.contact = contact;
+    return item;
+  };
+}
+
 /**
  * Turns a CSV record (column → text) into the JSON item shape, so that both intake paths share
  * one schema. Values that cannot be converted are passed on as text, so the schema reports them.
  */
 export function csvRecordToItem(record: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
-  const item: Record<string, unknown> = {};
-  const person: Record<string, unknown> = {};
-  const address: Record<string, unknown> = {};
-  const contact: Record<string, unknown> = {};
-  for (const [column, raw] of Object.entries(record)) {
-    const text = (raw ?? '').trim();
-    if (text === '') continue; // an empty cell is an absent optional field
-    let value: unknown = text;
-    if (column === 'amountCents' || column === 'houseNumber') value = /^-?[0-9]+$/.test(text) ? Number(text) : text;
-    if (column === 'crisis' || column === 'warmHandover' || column === 'endOfSupply') {
-      const lower = text.toLowerCase();
-      value = TRUE_WORDS.has(lower) ? true : FALSE_WORDS.has(lower) ? false : text;
-    }
-    if (PERSON_COLUMNS.has(column)) person[column] = value;
-    else if (ADDRESS_COLUMNS.has(column)) address[column] = value;
-    else if (CONTACT_COLUMNS.has(column)) contact[column] = value;
-    else item[column] = value;
-  }
-  item.person = person;
-  item.address = address;
-  if (Object.keys(contact).length > 0) item.contact = contact;
-  return item;
+  return compileCsvRow(Object.keys(record))(Object.values(record));
 }
 
 /** Maps an item pointer ('/address/postcode') back to its CSV column ('postcode'). */

@@ -1,0 +1,241 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Client, Queryable } from './pool.js';
+
+/**
+ * Writing signals in bulk. A chunk's rows are streamed with COPY into a temporary table (COPY
+ * parses far cheaper than JSON or arrays in a parameter), then written with two multi-row
+ * statements in the caller's transaction: households first (all of them, in address-key
+ * order), then signals (in partner + external-id order). Every chunk takes its locks in the
+ * same two phases and the same order, so two concurrent uploads of overlapping data wait for
+ * each other instead of deadlocking.
+ */
+
+/** One valid signal, ready to store. Property names are the JSON keys the statements read. */
+export interface SignalRow {
+  addressKey: string;
+  /** The municipality whose postcode areas hold the address; null: not resident anywhere we serve. */
+  municipality: string | null;
+  postcode: string;
+  houseNumber: number;
+  houseLetter: string | null;
+  houseNumberAddition: string | null;
+  street: string | null;
+  city: string | null;
+  partnerType: string;
+  partnerName: string;
+  externalId: string;
+  signalDate: string;
+  originDate: string | null;
+  amountCents: number;
+  crisis: boolean;
+  warmHandover: boolean;
+  endOfSupply: boolean;
+  bsn: string | null;
+  initials: string | null;
+  prefix: string | null;
+  surname: string | null;
+  birthDate: string | null;
+  gender: string | null;
+  phone: string | null;
+  email: string | null;
+}
+
+export interface RejectionRow {
+  position: number;
+  errors: unknown[];
+}
+
+/**
+ * The COPY text of a chunk's valid rows, built up row by row in one growing buffer. Rows are
+ * turned into bytes as soon as they are validated: a chunk waiting to be written then holds no
+ * per-row objects at all, which keeps the garbage collector's work per row small (retained
+ * strings made intake about twice as expensive in CPU).
+ */
+export class CopyData {
+  private buffer = Buffer.allocUnsafe(256 * 1024);
+  private length = 0;
+  rows = 0;
+
+  add(row: SignalRow): void {
+    const line = toCopyLine(this.rows + 1, row) + '\n';
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (this.length + line.length * 3 > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + line.length * 3));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.length += this.buffer.write(line, this.length);
+    this.rows++;
+  }
+
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
+export interface ChunkWrite {
+  batchId: string;
+  /** The valid rows, each once. */
+  copy: CopyData;
+  rejections: RejectionRow[];
+  /** Items or rows in the chunk, valid or not. */
+  received: number;
+  /** Valid items, in-batch duplicates included (rows holds each once). */
+  valid: number;
+}
+
+export interface ChunkResult {
+  accepted: number;
+  acceptedByPartnerType: Record<string, number>;
+  /** Households that got a new signal and are now waiting for evaluation. */
+  pendingHouseholdIds: number[];
+}
+
+/** PC4 → municipality code: the areas the registered municipalities serve (a few thousand at most). */
+export async function loadMunicipalityAreas(db: Queryable): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ postcode_area: string; municipality_code: string }>(
+    `select postcode_area, municipality_code from municipality_areas`,
+  );
+  return new Map(rows.map((r) => [r.postcode_area, r.municipality_code]));
+}
+
+/**
+ * The chunk's rows, per connection (temporary tables are), emptied at every commit and
+ * rolled back with the transaction. Created by the first chunk a connection writes.
+ */
+const CHUNK_TABLE = `
+  create temp table if not exists intake_chunk (
+    ord integer not null, address_key text not null, municipality text, postcode text not null, house_number integer not null,
+    house_letter text, house_number_addition text, street text, city text, partner_type text not null, partner_name text not null,
+    external_id text not null, signal_date date not null, origin_date date, amount_cents bigint not null, crisis boolean not null,
+    warm_handover boolean not null, end_of_supply boolean not null, bsn text, initials text, prefix text, surname text,
+    birth_date date, gender text, phone text, email text, household_id bigint
+  ) on commit delete rows`;
+
+const COPY_INTO_CHUNK = `copy intake_chunk (ord, address_key, municipality, postcode, house_number, house_letter, house_number_addition, street, city,
+  partner_type, partner_name, external_id, signal_date, origin_date, amount_cents, crisis, warm_handover, end_of_supply, bsn, initials, prefix,
+  surname, birth_date, gender, phone, email) from stdin`;
+
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A value in COPY's text format: \N for null, t/f, and text with its control characters escaped. */
+function copyValue(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value === 'number') return String(value);
+  return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c]!) : value;
+}
+
+/** One row as a line of COPY text (without its line break), numbered `ord` within its chunk. */
+export function toCopyLine(ord: number, r: SignalRow): string {
+  const v = copyValue;
+  return (
+    `${ord}\t${v(r.addressKey)}\t${v(r.municipality)}\t${v(r.postcode)}\t${r.houseNumber}\t${v(r.houseLetter)}\t${v(r.houseNumberAddition)}` +
+    `\t${v(r.street)}\t${v(r.city)}\t${v(r.partnerType)}\t${v(r.partnerName)}\t${v(r.externalId)}\t${v(r.signalDate)}\t${v(r.originDate)}` +
+    `\t${r.amountCents}\t${v(r.crisis)}\t${v(r.warmHandover)}\t${v(r.endOfSupply)}\t${v(r.bsn)}\t${v(r.initials)}\t${v(r.prefix)}` +
+    `\t${v(r.surname)}\t${v(r.birthDate)}\t${v(r.gender)}\t${v(r.phone)}\t${v(r.email)}`
+  );
+}
+
+const HOUSEHOLDS = `
+  with fresh as (
+    -- Signals stored before are duplicates: they leave their households alone (a resent file
+    -- must not rewrite thousands of households) and are not inserted again. The lateral LIMIT
+    -- keeps this an index probe per row; an anti-join could pick a scan of all signals.
+    select c.* from intake_chunk c
+      left join lateral (select 1 as found from signals s
+                          where s.partner_type = c.partner_type and s.partner_name = c.partner_name and s.external_id = c.external_id
+                          limit 1) stored on true
+     where stored.found is null
+  ),
+  upserted as (
+    insert into households as h (address_key, municipality_code, postcode, house_number, house_letter, house_number_addition, street,
+                                 city, evaluation_pending_since)
+    select distinct on (address_key) address_key, municipality, postcode, house_number, house_letter, house_number_addition, street, city,
+           case when municipality is not null then now() end
+      from fresh
+     order by address_key, street is null
+    on conflict (address_key) do update set
+      municipality_code = coalesce(excluded.municipality_code, h.municipality_code),
+      street = coalesce(h.street, excluded.street),
+      city = coalesce(h.city, excluded.city),
+      -- Waiting for evaluation, unless the address lies outside every municipality we serve.
+      evaluation_pending_since = case when excluded.municipality_code is null then h.evaluation_pending_since
+                                      else coalesce(h.evaluation_pending_since, now()) end
+    returning h.id, h.address_key
+  )
+  -- The new rows get their household; the duplicates keep none and are not inserted.
+  update intake_chunk c set household_id = u.id
+    from fresh f join upserted u on u.address_key = f.address_key
+   where c.ord = f.ord`;
+
+const SIGNALS = `
+  with inserted as (
+    insert into signals (batch_id, household_id, municipality_code, partner_type, partner_name, external_id, signal_date, origin_date,
+                         amount_cents, crisis, warm_handover, end_of_supply, status, bsn, initials, prefix, surname, birth_date, gender,
+                         phone, email)
+    select $1, household_id, municipality, partner_type, partner_name, external_id, signal_date, origin_date, amount_cents, crisis,
+           warm_handover, end_of_supply, case when municipality is null then 'not_resident' else 'not_yet_picked_up' end,
+           bsn, initials, prefix, surname, birth_date, gender, phone, email
+      from intake_chunk
+     where household_id is not null
+     order by partner_type, partner_name, external_id
+    /*ON CONFLICT*/
+    returning household_id, partner_type, municipality_code
+  ),
+  rejections as (
+    insert into signal_batch_rejections (batch_id, position, errors)
+    select $1, (e->>'position')::integer, (e->'errors')::jsonb from json_array_elements($2::json) e
+  ),
+  counted as (select count(*)::integer as accepted from inserted),
+  batch as (
+    update signal_batches
+       set received = received + $3::integer,
+           accepted = accepted + (select accepted from counted),
+           duplicates = duplicates + $4::integer - (select accepted from counted),
+           rejected = rejected + $5::integer,
+           updated_at = now()
+     where id = $1
+  )
+  select (select accepted from counted) as accepted,
+         coalesce((select json_agg(distinct household_id) from inserted where municipality_code is not null), '[]') as pending,
+         coalesce((select json_object_agg(partner_type, n) from (select partner_type, count(*)::integer as n from inserted group by 1) t), '{}') as by_type`;
+
+// Normally the rows that reach the insert are new: the duplicates of stored signals were left
+// out by HOUSEHOLDS, those within the chunk by the caller. A plain insert is then cheaper than
+// ON CONFLICT's speculative insertion. Only a concurrent upload of the same signals can still
+// collide; the chunk is then written again with ON CONFLICT DO NOTHING (see isSignalCollision).
+const SIGNALS_PLAIN = SIGNALS.replace('/*ON CONFLICT*/', '');
+const SIGNALS_SAFE = SIGNALS.replace('/*ON CONFLICT*/', 'on conflict on constraint signals_partner_external_id do nothing');
+
+/** A unique violation on a signal's identity: another transaction stored the same signal meanwhile. */
+export function isSignalCollision(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string } | null;
+  return e?.code === '23505' && e.constraint === 'signals_partner_external_id';
+}
+
+/**
+ * Writes one chunk in the caller's transaction: households, signals, rejections and the
+ * batch's counts. `safe`: insert signals with ON CONFLICT DO NOTHING (after a collision).
+ */
+export async function writeSignalChunk(tx: Client, chunk: ChunkWrite, options: { safe?: boolean } = {}): Promise<ChunkResult> {
+  // The statement below reads intake_chunk even when no row is valid: the table must exist on
+  // this connection then too (a chunk of rejections only, on a connection that wrote none before).
+  await tx.query(CHUNK_TABLE);
+  if (chunk.copy.rows > 0) {
+    await pipeline(Readable.from([chunk.copy.bytes()]), tx.query(copyFrom(COPY_INTO_CHUNK)));
+    await tx.query(HOUSEHOLDS);
+  }
+  const { rows } = await tx.query<{ accepted: number; pending: number[]; by_type: Record<string, number> }>(options.safe ? SIGNALS_SAFE : SIGNALS_PLAIN, [
+    chunk.batchId,
+    JSON.stringify(chunk.rejections),
+    chunk.received,
+    chunk.valid,
+    chunk.rejections.length,
+  ]);
+  const result = rows[0]!;
+  return { accepted: result.accepted, acceptedByPartnerType: result.by_type, pendingHouseholdIds: result.pending };
+}
