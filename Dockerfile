@@ -9,9 +9,7 @@ WORKDIR /app
 # Dependencies first, so the layer is reused while only the code changes. tsx is a runtime
 # dependency: the TypeScript sources run as they are, without a build step.
 COPY package.json package-lock.json ./
-# npm ci, unless it refuses the lock file for lacking other platforms' optional packages (a
-# lock made where the registry has only some platforms); then the locked versions via install.
-RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-save --no-audit --no-fund) && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY tsconfig.json ./
 COPY bin ./bin
