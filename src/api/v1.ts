@@ -17,7 +17,12 @@ export const validationHook: Hook<unknown, ApiEnv, string, unknown> = (result) =
   if (!result.success) {
     const target = (result as { target?: string }).target;
     const prefix = target === 'query' || target === 'param' || target === 'header' ? `/${target}` : '';
-    const errors = result.error.issues.map((issue) => ({ pointer: prefix + toPointer(issue.path), detail: issue.message }));
+    // An unknown property gets its own pointer ('/extra'), as in signal intake, not its object's.
+    const errors = result.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ pointer: prefix + toPointer([...issue.path, key]), detail: 'unknown property' }))
+        : [{ pointer: prefix + toPointer(issue.path), detail: issue.message }],
+    );
     throw problem.badRequest(`The request ${target === 'json' ? 'body' : (target ?? 'input')} is not valid`, errors);
   }
 };

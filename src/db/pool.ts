@@ -52,6 +52,16 @@ export async function withTransaction<T>(pool: Pool, work: (client: Client) => P
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
 
+/**
+ * PostgreSQL's "invalid byte sequence" (22021) and "unsupported Unicode escape" (22P05): input
+ * with a NUL (U+0000), which text and jsonb cannot hold. The statement wrote nothing; callers
+ * answer 400.
+ */
+export function isUnstorableText(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '22021' || code === '22P05';
+}
+
 /** True when an error means "the database cannot be reached right now" (answered with 503). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

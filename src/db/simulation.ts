@@ -16,21 +16,23 @@ export async function* snapshotsForPeriod(
   municipality: string,
   from: string,
   to: string,
-  chunkSize = 5_000,
+  chunkSize = 10_000,
 ): AsyncGenerator<HouseholdSnapshot[]> {
-  let afterId = 0;
-  for (;;) {
+  // The households of the period, found once with the received-at index; then loaded in chunks.
+  const { rows: found } = await db.query<{ household_id: number }>(
+    `select distinct household_id from signals
+      where municipality_code = $1
+        and received_at >= ($2::date::timestamp at time zone 'Europe/Amsterdam')
+        and received_at < (($3::date + 1)::timestamp at time zone 'Europe/Amsterdam')
+      order by household_id`,
+    [municipality, from, to],
+  );
+  for (let start = 0; start < found.length; start += chunkSize) {
+    const chunkIds = found.slice(start, start + chunkSize).map((r) => r.household_id);
     const { rows: households } = await db.query<{ id: number; postcode: string }>(
-      `select h.id, h.postcode from households h
-        where h.municipality_code = $1 and h.id > $2
-          and exists (select 1 from signals s where s.household_id = h.id
-                        and s.received_at >= ($3::date::timestamp at time zone 'Europe/Amsterdam')
-                        and s.received_at < (($4::date + 1)::timestamp at time zone 'Europe/Amsterdam'))
-        order by h.id limit $5`,
-      [municipality, afterId, from, to, chunkSize],
+      `select id, postcode from households where id = any($1) order by id`,
+      [chunkIds],
     );
-    if (households.length === 0) return;
-    afterId = households[households.length - 1]!.id;
     const ids = households.map((h) => h.id);
     const [signals, tasks] = await Promise.all([
       db.query<{

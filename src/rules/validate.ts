@@ -107,6 +107,13 @@ export function validateRuleSet(json: unknown): ValidationResult {
     problems.error([], 'a rule set is a JSON object with name, description and rules');
     return finish(problems, null);
   }
+  // Every walk below recurses (ours, zod's, json-rules-engine's, JSON.stringify): a rule set
+  // nested thousands of levels deep would overflow the stack instead of being refused.
+  const unfit = unstorable(json);
+  if (unfit) {
+    problems.error(unfit.path, unfit.detail);
+    return finish(problems, null);
+  }
   problems.check(ruleSetShape, json, []);
   const rules = json.rules;
   if (!Array.isArray(rules)) return finish(problems, null);
@@ -145,6 +152,33 @@ export function validateRuleSet(json: unknown): ValidationResult {
     });
   }
   return finish(problems, ruleSet);
+}
+
+/** Far deeper than any real rule set (the default one nests 6 levels), shallow enough for every recursive walk. */
+export const MAX_RULE_SET_DEPTH = 64;
+
+// NUL and lone surrogates: PostgreSQL's jsonb, where versions are stored, refuses them.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorableText = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+
+/**
+ * The first reason a JSON value cannot be checked or stored: nested deeper than
+ * MAX_RULE_SET_DEPTH, or a string or property name that jsonb refuses. Iterative, so it never
+ * overflows the stack itself; only objects and arrays wait on its list.
+ */
+function unstorable(json: unknown): { path: Path; detail: string } | null {
+  const pending: [object, Path][] = [[json as object, []]];
+  while (pending.length > 0) {
+    const [value, at] = pending.pop()!;
+    if (at.length >= MAX_RULE_SET_DEPTH) return { path: [], detail: `a rule set nests at most ${MAX_RULE_SET_DEPTH} levels deep` };
+    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    for (const [key, child] of entries) {
+      if (typeof key === 'string' && unstorableText(key)) return { path: at, detail: 'a property name may not contain NUL (U+0000) or a lone surrogate' };
+      if (typeof child === 'string' && unstorableText(child)) return { path: [...at, key], detail: 'text may not contain NUL (U+0000) or a lone surrogate' };
+      if (child !== null && typeof child === 'object') pending.push([child, [...at, key]]);
+    }
+  }
+  return null;
 }
 
 function finish(problems: Problems, ruleSet: RuleSet | null): ValidationResult {
@@ -444,7 +478,11 @@ function candidateValues(fact: FactDefinition, conditions: FactCondition[]): unk
 // ---------------------------------------------------------------------------------------------
 // "Did you mean": the closest fact name by edit distance, when it is close enough.
 
+const MAX_SUGGESTION_LENGTH = 100;
+
 function closestFact(name: string): string | null {
+  // No fact name is this long: skip the edit distance, which costs name length × fact length per fact.
+  if (name.length > MAX_SUGGESTION_LENGTH) return null;
   let best: string | null = null;
   let bestDistance = Infinity;
   for (const fact of FACT_CATALOGUE) {

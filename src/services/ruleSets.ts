@@ -7,7 +7,7 @@ import { snapshotsForPeriod } from '../db/simulation.js';
 import { postcodeArea } from '../domain/address.js';
 import { computeHouseholdFacts } from '../domain/facts.js';
 import { teamForPostcodeArea } from '../domain/outreach.js';
-import { compileRuleSet, evaluateAsync, type CompiledRuleSet } from '../rules/compile.js';
+import { compileRuleSet, evaluate, evaluateAsync, type CompiledRuleSet } from '../rules/compile.js';
 import type { RuleSet } from '../rules/schema.js';
 import { SimulationAccumulator, type SimulationResult } from '../rules/simulate.js';
 import { validateRuleSet, type ValidationResult } from '../rules/validate.js';
@@ -39,7 +39,9 @@ export async function simulateRuleSet(ctx: AppContext, municipality: string, can
   for await (const chunk of snapshotsForPeriod(ctx.pool, municipality, from, to)) {
     for (const snapshot of chunk) {
       const facts = computeHouseholdFacts(snapshot);
-      const [outcomeBefore, outcomeAfter] = await Promise.all([evaluateAsync(before, facts, options), evaluateAsync(after, facts, options)]);
+      // Compiled sets evaluate synchronously (no promise per household); others fall back.
+      const outcomeBefore = before.compiled ? evaluate(before, facts, options) : await evaluateAsync(before, facts, options);
+      const outcomeAfter = after.compiled ? evaluate(after, facts, options) : await evaluateAsync(after, facts, options);
       const postcodeTeam = teamForPostcodeArea(teams, postcodeArea(snapshot.postcode));
       accumulator.add({
         householdId: snapshot.householdId,

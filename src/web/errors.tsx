@@ -1,5 +1,5 @@
 import { ProblemError } from '../api/problem.js';
-import { isDatabaseUnavailable } from '../db/pool.js';
+import { isDatabaseUnavailable, isUnstorableText } from '../db/pool.js';
 import type { WebContext } from './env.js';
 import { REFUSAL_MESSAGES } from './labels.js';
 import { Page, render } from './layout.js';
@@ -69,6 +69,10 @@ export async function renderError(error: unknown, c: WebContext): Promise<Respon
   } else if (isDatabaseUnavailable(error)) {
     status = 503;
     message = 'De database is even niet bereikbaar. Probeer het zo opnieuw.';
+  } else if (isUnstorableText(error)) {
+    // A NUL character (U+0000) in a form field: nothing was stored.
+    status = 400;
+    message = 'De tekst bevat een teken dat niet kan worden opgeslagen (U+0000). Haal het weg en probeer het opnieuw.';
   } else {
     // Details stay in the log with the request id; the page shows only the id.
     c.get('ctx').logger.error({ err: error, requestId: c.get('requestId') }, 'unhandled error in a web page');

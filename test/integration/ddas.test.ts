@@ -301,7 +301,7 @@ describe('DDAS input', () => {
     ['to=2025-01-01', '/query/from'],
     [`${PERIOD}&pageSize=50001`, '/query/pageSize'],
     [`${PERIOD}&page=0`, '/query/page'],
-    [`${PERIOD}&limit=10`, '/query'],
+    [`${PERIOD}&limit=10`, '/query/limit'],
   ])('refuses GET ?%s with 400 at %s', async (query, pointer) => {
     const res = await coordinator.get(`/v1/exports/ddas?${query}`);
     expect(res.status).toBe(400);
@@ -313,7 +313,7 @@ describe('DDAS input', () => {
     [{ aanleverperiodeStartdatum: '2025-03-01', aanleverperiodeEinddatum: '2025-01-01' }, '/aanleverperiodeEinddatum'],
     [{ aanleverperiodeStartdatum: '2025-01-01', aanleverperiodeEinddatum: '2025-03-31', pageSize: 50_001 }, '/pageSize'],
     [{ aanleverperiodeStartdatum: '2025-01-01', aanleverperiodeEinddatum: '2025-03-31', page: '1' }, '/page'],
-    [{ aanleverperiodeStartdatum: '2025-01-01', aanleverperiodeEinddatum: '2025-03-31', filter: 'x' }, ''],
+    [{ aanleverperiodeStartdatum: '2025-01-01', aanleverperiodeEinddatum: '2025-03-31', filter: 'x' }, '/filter'],
   ])('refuses POST %j with 400 at %s', async (body, pointer) => {
     const res = await coordinator.post('/v1/ddas/gegevens', body);
     expect(res.status).toBe(400);

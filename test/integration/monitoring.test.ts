@@ -294,7 +294,7 @@ describe('monitoring access and input', () => {
     ['from=2025-02-30&to=2025-03-01&groupBy=month', '/query/from'],
     ['from=2025-03-01&groupBy=month', '/query/to'],
     ['from=2025-03-01&to=2025-04-30&groupBy=week', '/query/groupBy'],
-    ['from=2025-03-01&to=2025-04-30&groupBy=month&extra=1', '/query'],
+    ['from=2025-03-01&to=2025-04-30&groupBy=month&extra=1', '/query/extra'],
     ['from=2025-03-01&to=2025-04-30&groupBy=month&municipality=19', '/query/municipality'],
   ])('refuses %s with 400 at %s', async (query, pointer) => {
     const res = await coordinator.get(`/v1/monitoring/summary?${query}`);

@@ -277,10 +277,10 @@ describe('input', () => {
       ['contact-attempts', { channel: 'phone', reached: false, date: '2025-02-30' }, '/date'],
       ['contact-attempts', { channel: 'phone', reached: false, date: '01-03-2025' }, '/date'],
       ['contact-attempts', { channel: 'phone', reached: false, date: '2025-03-01', dayPart: 'night' }, '/dayPart'],
-      ['contact-attempts', { channel: 'phone', reached: false, date: '2025-03-01', outcome: 'x' }, ''],
+      ['contact-attempts', { channel: 'phone', reached: false, date: '2025-03-01', outcome: 'x' }, '/outcome'],
       ['notes', { text: '' }, '/text'],
       ['notes', { text: 'x'.repeat(4001) }, '/text'],
-      ['notes', { text: 'ok', author: 'me' }, ''],
+      ['notes', { text: 'ok', author: 'me' }, '/author'],
       ['close', { result: 'solved' }, '/result'],
       ['close', {}, '/result'],
     ];

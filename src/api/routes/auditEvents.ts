@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { listAuditEvents, type AuditEventView } from '../../db/auditEvents.js';
 import { isIsoDate } from '../../domain/dates.js';
 import type { ApiApp } from '../env.js';
-import { assertRole } from '../middleware/auth.js';
+import { assertRole, audit } from '../middleware/auth.js';
 import { apiVersionHeader, decodeCursor, encodeCursor, errorResponses, security } from '../openapi.js';
 import { problem } from '../problem.js';
 
@@ -90,6 +90,8 @@ export function registerAuditRoutes(v1: ApiApp): void {
         limit: q.limit,
       });
       const nextCursor = events.length === q.limit ? encodeCursor([events[events.length - 1]!.id]) : null;
+      // Reading the audit log is itself audited: who looked at whose actions.
+      await audit(c, { action: 'audit.read', objectType: 'audit-events', objectId: q.object ?? q.actor ?? null, municipality: actor.municipality ?? q.municipality ?? null });
       if ((c.req.header('accept') ?? '').includes('text/csv')) {
         const lines = [CSV_COLUMNS.join(','), ...events.map((e) => CSV_COLUMNS.map((k) => csvCell(e[k])).join(','))];
         return c.body(lines.join('\r\n') + '\r\n', 200, { 'Content-Type': 'text/csv; charset=utf-8', ...(nextCursor ? { 'X-Next-Cursor': nextCursor } : {}) });

@@ -31,18 +31,22 @@ export function registerMunicipalityRoutes(v1: ApiApp): void {
       method: 'put',
       path: '/municipalities/{code}',
       tags: ['Municipalities'],
-      summary: 'Register or update a municipality and the postcode areas it serves (admin)',
+      summary: 'Register or update a municipality and the postcode areas it serves (admin; an admin bound to a municipality: that one only)',
       security,
       request: { params: z.object({ code }), body: { required: true, content: { 'application/json': { schema: municipalityInput } } } },
       responses: {
         200: jsonResponse('Updated', municipalitySchema),
         201: jsonResponse('Created', municipalitySchema),
-        ...errorResponses(403, 409),
+        ...errorResponses(403, 404, 409),
       },
     }),
     async (c) => {
-      assertRole(c.get('actor'), 'admin');
+      const actor = c.get('actor');
+      assertRole(actor, 'admin');
       const { code } = c.req.valid('param');
+      // An admin bound to one municipality manages that one only: it neither changes nor creates
+      // another (404, as for every other municipality's object).
+      if (!canSeeMunicipality(actor, code)) throw problem.notFound('No such municipality');
       const body = c.req.valid('json');
       const areas = [...new Set(body.postcodeAreas)].sort();
       const result = await withTransaction(c.get('ctx').pool, async (tx) => {
