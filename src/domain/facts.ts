@@ -253,16 +253,24 @@ function latestClosedFirst(a: TaskSnapshot, b: TaskSnapshot): number {
   return b.id - a.id;
 }
 
-function emptyPartnerFacts(): PartnerTypeFacts {
-  const facts: Partial<Record<string, number>> = {};
-  for (const type of PARTNER_TYPE_CODES) {
+// The per-partner-type fact names, made once: building them per household (template strings,
+// a regex) cost more than all the rest of the computation, mostly in garbage collection.
+const PARTNER_KEYS = new Map(
+  PARTNER_TYPE_CODES.map((type) => {
     const prefix = partnerFactPrefix(type);
-    facts[`${prefix}Count`] = 0;
-    facts[`${prefix}AmountCents`] = 0;
-    facts[`${prefix}MonthsInArrears`] = 0;
+    return [type, { count: `${prefix}Count`, amount: `${prefix}AmountCents`, months: `${prefix}MonthsInArrears` }] as const;
+  }),
+);
+
+const EMPTY_PARTNER_FACTS: Readonly<Record<string, number>> = (() => {
+  const facts: Record<string, number> = {};
+  for (const keys of PARTNER_KEYS.values()) {
+    facts[keys.count] = 0;
+    facts[keys.amount] = 0;
+    facts[keys.months] = 0;
   }
-  return facts as PartnerTypeFacts;
-}
+  return facts;
+})();
 
 /** Compute the facts of one household. Pure; `snapshot.today` is the only clock. */
 export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFacts {
@@ -280,12 +288,12 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
   earlier.sort(newestSignalFirst);
 
   // Per partner type: count, amount, months in arrears.
-  const partner = emptyPartnerFacts() as Record<string, number>;
+  const partner: Record<string, number> = { ...EMPTY_PARTNER_FACTS };
   const oldestOrigin = new Map<PartnerType, string>();
   for (const signal of inWindow) {
-    const prefix = partnerFactPrefix(signal.partnerType);
-    partner[`${prefix}Count`] = (partner[`${prefix}Count`] ?? 0) + 1;
-    partner[`${prefix}AmountCents`] = (partner[`${prefix}AmountCents`] ?? 0) + signal.amountCents;
+    const keys = PARTNER_KEYS.get(signal.partnerType)!;
+    partner[keys.count] = (partner[keys.count] ?? 0) + 1;
+    partner[keys.amount] = (partner[keys.amount] ?? 0) + signal.amountCents;
     const known = oldestOrigin.get(signal.partnerType);
     if (signal.originDate !== null && (known === undefined || signal.originDate < known)) {
       oldestOrigin.set(signal.partnerType, signal.originDate);
@@ -294,7 +302,7 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
   let maxMonthsInArrears = 0;
   for (const [type, origin] of oldestOrigin) {
     const months = wholeMonthsBetween(origin, today);
-    partner[`${partnerFactPrefix(type)}MonthsInArrears`] = months;
+    partner[PARTNER_KEYS.get(type)!.months] = months;
     maxMonthsInArrears = Math.max(maxMonthsInArrears, months);
   }
 
@@ -347,8 +355,7 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
       amsterdamDate(task.closedAt ?? task.createdAt) >= knownSince,
   );
 
-  return {
-    ...(partner as PartnerTypeFacts),
+  return Object.assign(partner as PartnerTypeFacts, {
     signalCount: inWindow.length,
     totalAmountCents,
     totalAmountEuros: totalAmountCents / 100,
@@ -374,5 +381,5 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
     knownToDebtHelp,
     postcodeArea: snapshot.postcode.replace(/\s+/g, '').slice(0, 4),
     municipality: snapshot.municipalityCode,
-  };
+  });
 }
