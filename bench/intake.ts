@@ -22,7 +22,6 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { serve, type ServerType } from '@hono/node-server';
-import { Redis } from 'ioredis';
 import { createApp } from '../src/api/app.js';
 import { parseConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
@@ -31,7 +30,7 @@ import { upsertMunicipality } from '../src/db/municipalities.js';
 import { createPool, withTransaction } from '../src/db/pool.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
-import { createQueueBackend } from '../src/queue/index.js';
+import { createQueueBackend, deleteRedisPrefix } from '../src/queue/index.js';
 import { createApiKey } from '../src/services/apiKeys.js';
 import { BackendCpu, copyReference, processCpuMs, writeCsv } from './lib.js';
 
@@ -40,20 +39,6 @@ const ROWS = Number(values.rows);
 if (!Number.isInteger(ROWS) || ROWS < 1) throw new Error('--rows must be a positive whole number');
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function dropRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'vroegsein-bench-'));
@@ -164,7 +149,7 @@ async function main(): Promise<void> {
   } finally {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await queues.close().catch(() => {});
-    await dropRedisPrefix(prefix).catch(() => {});
+    await deleteRedisPrefix(REDIS_URL, prefix).catch(() => {});
     await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => {});
     await referencePool.query(`drop schema if exists "${referenceSchema}" cascade`).catch(() => {});
     await Promise.all([pool.end(), referencePool.end()]);

@@ -24,7 +24,6 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { serve, type ServerType } from '@hono/node-server';
-import { Redis } from 'ioredis';
 import { createApp } from '../src/api/app.js';
 import { parseConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
@@ -37,7 +36,7 @@ import { dutchToday } from '../src/domain/dates.js';
 import { computeHouseholdFacts } from '../src/domain/facts.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
-import { createQueueBackend } from '../src/queue/index.js';
+import { createQueueBackend, deleteRedisPrefix } from '../src/queue/index.js';
 import { compileRuleSet, evaluate, evaluateWithEngine } from '../src/rules/index.js';
 import { createApiKey } from '../src/services/apiKeys.js';
 import { defaultRuleSet } from '../src/services/evaluation.js';
@@ -62,20 +61,6 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function dropRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 async function waitUntilEvaluated(ctx: AppContext): Promise<void> {
   for (;;) {
@@ -305,7 +290,7 @@ async function main(): Promise<void> {
     await worker?.close().catch(() => {});
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await queues.close().catch(() => {});
-    if (QUEUE === 'redis') await dropRedisPrefix(prefix).catch(() => {});
+    if (QUEUE === 'redis') await deleteRedisPrefix(REDIS_URL, prefix).catch(() => {});
     await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => {});
     await pool.query(`drop schema if exists "${schema}_bullmq" cascade`).catch(() => {});
     await referencePool.query(`drop schema if exists "${referenceSchema}" cascade`).catch(() => {});

@@ -194,3 +194,21 @@ export async function enqueueEvaluation(queues: QueueBackend, householdIds: read
   }
   await queues.queue(QUEUE_NAMES.evaluate).addBulk(jobs);
 }
+
+/**
+ * Deletes every Redis key under a queue prefix (`<prefix>:*`): for tearing down the queues of
+ * a test file or a benchmark run, never needed in normal operation.
+ */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

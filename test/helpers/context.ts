@@ -8,7 +8,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { createPool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createQueueBackend } from '../../src/queue/index.js';
+import { createQueueBackend, deleteRedisPrefix } from '../../src/queue/index.js';
 import { createApiKey, type CreateApiKeyInput } from '../../src/services/apiKeys.js';
 import { withTransaction } from '../../src/db/pool.js';
 import { upsertMunicipality, upsertTeam } from '../../src/db/municipalities.js';
@@ -63,27 +63,12 @@ export async function createTestContext(
     logs,
     async close() {
       await queues.close().catch(() => {});
-      if (queues.kind === 'redis') await obliterateRedisPrefix(`test:${schema}`);
+      if (queues.kind === 'redis') await deleteRedisPrefix(TEST_REDIS_URL, `test:${schema}`);
       await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => {});
       await pool.query(`drop schema if exists "${schema}_bullmq" cascade`).catch(() => {});
       await pool.end();
     },
   };
-}
-
-async function obliterateRedisPrefix(prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(TEST_REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export interface TestServer {
