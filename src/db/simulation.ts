@@ -1,4 +1,3 @@
-import { dutchToday } from '../domain/dates.js';
 import type { HouseholdSnapshot } from '../domain/facts.js';
 import type { Queryable } from './pool.js';
 
@@ -89,5 +88,3 @@ export async function* snapshotsForPeriod(
   }
 }
 
-/** Today's date is the default end of a simulation period. */
-export const defaultSimulationEnd = (now: Date) => dutchToday(now);
