@@ -5,11 +5,12 @@ import type { Client, Queryable } from './pool.js';
 
 /**
  * Writing signals in bulk. A chunk's rows are streamed with COPY into a temporary table (COPY
- * parses far cheaper than JSON or arrays in a parameter), then written with two multi-row
- * statements in the caller's transaction: households first (all of them, in address-key
- * order), then signals (in partner + external-id order). Every chunk takes its locks in the
- * same two phases and the same order, so two concurrent uploads of overlapping data wait for
- * each other instead of deadlocking.
+ * parses far cheaper than JSON or arrays in a parameter), then written with one statement in
+ * the caller's transaction: households first (all of them, in address-key order), then
+ * signals (in partner + external-id order; the sort above the households' join makes the
+ * household upserts finish before the first signal is inserted). Every chunk takes its locks in
+ * the same two phases and the same order, so two concurrent uploads of overlapping data wait
+ * for each other instead of deadlocking.
  */
 
 /** One valid signal, ready to store. Property names are the JSON keys the statements read. */
@@ -111,7 +112,7 @@ const CHUNK_TABLE = `
     house_letter text, house_number_addition text, street text, city text, partner_type text not null, partner_name text not null,
     external_id text not null, signal_date date not null, origin_date date, amount_cents bigint not null, crisis boolean not null,
     warm_handover boolean not null, end_of_supply boolean not null, bsn text, initials text, prefix text, surname text,
-    birth_date date, gender text, phone text, email text, household_id bigint
+    birth_date date, gender text, phone text, email text
   ) on commit delete rows`;
 
 const COPY_INTO_CHUNK = `copy intake_chunk (ord, address_key, municipality, postcode, house_number, house_letter, house_number_addition, street, city,
@@ -140,8 +141,14 @@ export function toCopyLine(ord: number, r: SignalRow): string {
   );
 }
 
-const HOUSEHOLDS = `
-  with fresh as (
+/**
+ * The whole chunk in one statement: the duplicates of stored signals are left out, the
+ * households are upserted (in address-key order), the new signals inserted with their
+ * household (in partner + external-id order), the rejections stored and the batch's counts
+ * raised. $1 batch id, $2 rejections (JSON), $3 rows received, $4 valid rows, $5 rejected rows.
+ */
+const CHUNK = `
+  with fresh as materialized (
     -- Signals stored before are duplicates: they leave their households alone (a resent file
     -- must not rewrite thousands of households) and are not inserted again. The lateral LIMIT
     -- keeps this an index probe per row; an anti-join could pick a scan of all signals.
@@ -166,23 +173,16 @@ const HOUSEHOLDS = `
       evaluation_pending_since = case when excluded.municipality_code is null then h.evaluation_pending_since
                                       else coalesce(h.evaluation_pending_since, now()) end
     returning h.id, h.address_key
-  )
-  -- The new rows get their household; the duplicates keep none and are not inserted.
-  update intake_chunk c set household_id = u.id
-    from fresh f join upserted u on u.address_key = f.address_key
-   where c.ord = f.ord`;
-
-const SIGNALS = `
-  with inserted as (
+  ),
+  inserted as (
     insert into signals (batch_id, household_id, municipality_code, partner_type, partner_name, external_id, signal_date, origin_date,
                          amount_cents, crisis, warm_handover, end_of_supply, status, bsn, initials, prefix, surname, birth_date, gender,
                          phone, email)
-    select $1, household_id, municipality, partner_type, partner_name, external_id, signal_date, origin_date, amount_cents, crisis,
-           warm_handover, end_of_supply, case when municipality is null then 'not_resident' else 'not_yet_picked_up' end,
-           bsn, initials, prefix, surname, birth_date, gender, phone, email
-      from intake_chunk
-     where household_id is not null
-     order by partner_type, partner_name, external_id
+    select $1, u.id, f.municipality, f.partner_type, f.partner_name, f.external_id, f.signal_date, f.origin_date, f.amount_cents, f.crisis,
+           f.warm_handover, f.end_of_supply, case when f.municipality is null then 'not_resident' else 'not_yet_picked_up' end,
+           f.bsn, f.initials, f.prefix, f.surname, f.birth_date, f.gender, f.phone, f.email
+      from fresh f join upserted u on u.address_key = f.address_key
+     order by f.partner_type, f.partner_name, f.external_id
     /*ON CONFLICT*/
     returning household_id, partner_type, municipality_code
   ),
@@ -205,11 +205,11 @@ const SIGNALS = `
          coalesce((select json_object_agg(partner_type, n) from (select partner_type, count(*)::integer as n from inserted group by 1) t), '{}') as by_type`;
 
 // Normally the rows that reach the insert are new: the duplicates of stored signals were left
-// out by HOUSEHOLDS, those within the chunk by the caller. A plain insert is then cheaper than
+// out by `fresh`, those within the chunk by the caller. A plain insert is then cheaper than
 // ON CONFLICT's speculative insertion. Only a concurrent upload of the same signals can still
 // collide; the chunk is then written again with ON CONFLICT DO NOTHING (see isSignalCollision).
-const SIGNALS_PLAIN = SIGNALS.replace('/*ON CONFLICT*/', '');
-const SIGNALS_SAFE = SIGNALS.replace('/*ON CONFLICT*/', 'on conflict on constraint signals_partner_external_id do nothing');
+const CHUNK_PLAIN = CHUNK.replace('/*ON CONFLICT*/', '');
+const CHUNK_SAFE = CHUNK.replace('/*ON CONFLICT*/', 'on conflict on constraint signals_partner_external_id do nothing');
 
 /** A unique violation on a signal's identity: another transaction stored the same signal meanwhile. */
 export function isSignalCollision(error: unknown): boolean {
@@ -225,11 +225,8 @@ export async function writeSignalChunk(tx: Client, chunk: ChunkWrite, options: {
   // The statement below reads intake_chunk even when no row is valid: the table must exist on
   // this connection then too (a chunk of rejections only, on a connection that wrote none before).
   await tx.query(CHUNK_TABLE);
-  if (chunk.copy.rows > 0) {
-    await pipeline(Readable.from([chunk.copy.bytes()]), tx.query(copyFrom(COPY_INTO_CHUNK)));
-    await tx.query(HOUSEHOLDS);
-  }
-  const { rows } = await tx.query<{ accepted: number; pending: number[]; by_type: Record<string, number> }>(options.safe ? SIGNALS_SAFE : SIGNALS_PLAIN, [
+  if (chunk.copy.rows > 0) await pipeline(Readable.from([chunk.copy.bytes()]), tx.query(copyFrom(COPY_INTO_CHUNK)));
+  const { rows } = await tx.query<{ accepted: number; pending: number[]; by_type: Record<string, number> }>(options.safe ? CHUNK_SAFE : CHUNK_PLAIN, [
     chunk.batchId,
     JSON.stringify(chunk.rejections),
     chunk.received,

@@ -153,6 +153,19 @@ describe('JSON batches', () => {
     expect(rows[0]).toEqual({ status: 'not_resident', municipality_code: null, hm: null, evaluation_pending_since: null });
   });
 
+  it('keeps every batch and municipality a signal refers to: their deletion is refused', async () => {
+    const res = await post(integratorKey, { signals: [item()] });
+    expect(res.status).toBe(202);
+    await expect(t.ctx.pool.query(`delete from signal_batches where id = $1`, [res.json.batchId])).rejects.toMatchObject({ code: '23001' });
+    await expect(t.ctx.pool.query(`delete from municipalities where code = '1916'`)).rejects.toMatchObject({ code: '23001' });
+    const { rows } = await t.ctx.pool.query<{ n: number }>(
+      `select count(*)::int as n from signals s join signal_batches b on b.id = s.batch_id join municipalities m on m.code = s.municipality_code
+        where s.batch_id = $1`,
+      [res.json.batchId],
+    );
+    expect(rows[0]!.n).toBe(1);
+  });
+
   it('enqueues the waiting households for evaluation after the commit', async () => {
     const a = item({ address: { postcode: '1011AA', houseNumber: 5 } });
     const res = await post(integratorKey, { signals: [a] });
