@@ -22,7 +22,7 @@ export const LIMITS = {
 // Today's date, computed at most once a second: intake validates three dates per signal and
 // hundreds of thousands of signals per file, and formatting a date in a time zone is not free.
 let today = { at: Number.NaN, date: '' };
-function currentDutchDate(): string {
+export function currentDutchDate(): string {
   const now = Date.now();
   if (!(Math.abs(now - today.at) < 1_000)) today = { at: now, date: dutchToday(new Date(now)) };
   return today.date;

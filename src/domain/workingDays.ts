@@ -49,15 +49,7 @@ export function fromDayNumber(dayNumber: number): string {
   return new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** Whether a string is an existing `YYYY-MM-DD` date. */
-export function isIsoDate(value: string): boolean {
-  try {
-    toDayNumber(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isIsoDate } from './dates.js';
 
 /** Calendar days from `a` to `b` (negative when `b` is before `a`). */
 export function daysBetween(a: string, b: string): number {

@@ -1,6 +1,7 @@
 import type { SignalRow } from '../db/signals.js';
 import { addressKey, postcodeArea } from '../domain/address.js';
 import { PARTNER_TYPE_CODES, type PartnerType } from '../domain/codes.js';
+import { compileCsvFastPath } from '../domain/signalCsvFastPath.js';
 import { compileCsvRow, pointerToCsvColumn, validateSignalItem, type FieldError, type SignalItem } from '../domain/signal.js';
 
 /**
@@ -76,7 +77,11 @@ export function toSignalRow(item: SignalItem, municipality: string | null): Sign
 export function checkItem(input: unknown, scope: IntakeScope, areas: ReadonlyMap<string, string>): CheckedItem {
   const result = validateSignalItem(input);
   if (!result.ok) return { ok: false, errors: result.errors, partnerType: partnerTypeLabel(input) };
-  const item = result.value;
+  return checkScope(result.value, scope, areas);
+}
+
+/** A valid item against the key's scope, with its municipality found by PC4. */
+function checkScope(item: SignalItem, scope: IntakeScope, areas: ReadonlyMap<string, string>): CheckedItem {
   if (scope.partnerTypes && !scope.partnerTypes.includes(item.partnerType)) {
     return {
       ok: false,
@@ -113,10 +118,12 @@ export type CheckedRow = { ok: true; row: SignalRow; key: string } | { ok: false
 /**
  * A checker for the rows of one CSV file, compiled once for its header. A row is checked for
  * its field count against the header, for UTF-8 (a file in another encoding decodes to U+FFFD,
- * which is never real data), then as a JSON item.
+ * which is never real data), then by the fast path for plainly valid rows, and when that is not
+ * sure, as a JSON item against the schema (which finds the errors).
  */
 export function csvRowChecker(columns: readonly string[], scope: IntakeScope, areas: ReadonlyMap<string, string>): (fields: readonly string[]) => CheckedRow {
   const toItem = compileCsvRow(columns);
+  const fastPath = compileCsvFastPath(columns);
   return (fields) => {
     if (fields.length !== columns.length) {
       return { ok: false, errors: [{ column: null, detail: `the row has ${fields.length} fields, the header ${columns.length}` }], partnerType: 'unknown' };
@@ -126,9 +133,13 @@ export function csvRowChecker(columns: readonly string[], scope: IntakeScope, ar
       if (fields[i]!.includes('\uFFFD')) (encodingErrors ??= []).push({ column: columns[i]!, detail: 'not valid UTF-8: save the file as UTF-8' });
     }
     if (encodingErrors) return { ok: false, errors: encodingErrors, partnerType: 'unknown' };
-    const checked = checkItem(toItem(fields), scope, areas);
-    return checked.ok ? checked : { ok: false, errors: csvErrors(checked.errors), partnerType: checked.partnerType };
+    const item = fastPath(fields);
+    return asCsvResult(item ? checkScope(item, scope, areas) : checkItem(toItem(fields), scope, areas));
   };
+}
+
+function asCsvResult(checked: CheckedItem): CheckedRow {
+  return checked.ok ? checked : { ok: false, errors: csvErrors(checked.errors), partnerType: checked.partnerType };
 }
 
 /** Problem pointer of a CSV error: '/rows/{line}/{column}', or '/rows/{line}' for the whole row. */

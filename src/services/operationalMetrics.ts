@@ -12,7 +12,7 @@ import { QUEUE_NAMES } from '../queue/index.js';
  * Every query here is an index range or a small aggregate, so a scrape every 15 s costs little:
  * task counts read only tasks that are not closed (tasks_queue), the lag reads the oldest
  * waiting household (households_pending), signals per partner type only the last 24 hours
- * (signals_not_purged_received).
+ * (signals_received).
  */
 
 // BullMQ 6 has no 'paused' state any more (a paused queue keeps its jobs 'waiting').
@@ -98,9 +98,9 @@ async function collectEvaluationLag(ctx: AppContext, gauges: Gauges): Promise<vo
 
 async function collectSignals(ctx: AppContext, gauges: Gauges): Promise<void> {
   const { rows } = await ctx.pool.query<{ partner_type: string; n: number }>(
-    // `purged_at is null` lets the planner use 040's signals_not_purged_received index; a signal
-    // of the last day is never purged (retention counts in months).
-    `select partner_type, count(*)::int as n from signals where received_at >= $1 and purged_at is null group by partner_type`,
+    // A range of signals_received. A signal of the last day is never purged (retention counts in
+    // months), so purged_at needs no test.
+    `select partner_type, count(*)::int as n from signals where received_at >= $1 group by partner_type`,
     [new Date(ctx.now().getTime() - 86_400_000)],
   );
   gauges.signals24h.reset();

@@ -153,13 +153,15 @@ describe('JSON batches', () => {
     expect(rows[0]).toEqual({ status: 'not_resident', municipality_code: null, hm: null, evaluation_pending_since: null });
   });
 
-  it('keeps every batch and municipality a signal refers to: their deletion is refused', async () => {
+  it('keeps every batch, household and municipality a signal refers to: their deletion is refused', async () => {
     const res = await post(integratorKey, { signals: [item()] });
     expect(res.status).toBe(202);
     await expect(t.ctx.pool.query(`delete from signal_batches where id = $1`, [res.json.batchId])).rejects.toMatchObject({ code: '23001' });
     await expect(t.ctx.pool.query(`delete from municipalities where code = '1916'`)).rejects.toMatchObject({ code: '23001' });
+    await expect(t.ctx.pool.query(`delete from households where id in (select household_id from signals where batch_id = $1)`, [res.json.batchId])).rejects.toMatchObject({ code: '23001' });
     const { rows } = await t.ctx.pool.query<{ n: number }>(
       `select count(*)::int as n from signals s join signal_batches b on b.id = s.batch_id join municipalities m on m.code = s.municipality_code
+              join households h on h.id = s.household_id
         where s.batch_id = $1`,
       [res.json.batchId],
     );

@@ -136,4 +136,24 @@ describe('calendar helpers', () => {
     expect(addDays('2025-02-28', 1)).toBe('2025-03-01');
     expect(daysBetween('2025-03-30', '2025-03-31')).toBe(1); // across the switch to summer time
   });
+
+  it('accepts exactly the dates the calendar has, years 0100–9999', () => {
+    // The reference: the calendar as Date knows it (proleptic Gregorian).
+    const reference = (input: string) => {
+      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(input);
+      if (!match) return false;
+      const [y, m, d] = match.slice(1).map(Number) as [number, number, number];
+      if (y < 100) return false;
+      const date = new Date(Date.UTC(y, m - 1, d));
+      return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+    };
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    const nearlyDates = fc
+      .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }))
+      .map(([y, m, d]) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`);
+    const anything = fc.oneof(nearlyDates, fc.string({ maxLength: 12 }), nearlyDates.map((s) => s.replace(/[0-9]/, '٣')), nearlyDates.map((s) => ` ${s}`));
+    fc.assert(fc.property(anything, (input) => isIsoDate(input) === reference(input)), { numRuns: 5_000 });
+    for (const leap of ['2000-02-29', '2024-02-29', '1600-02-29']) expect(isIsoDate(leap)).toBe(true);
+    for (const notLeap of ['1900-02-29', '2100-02-29', '2023-02-29', '0099-01-01', '2024-04-31', '2024-00-10']) expect(isIsoDate(notLeap)).toBe(false);
+  });
 });
