@@ -37,6 +37,52 @@ const plainText = (value: string, max: number) => value.length <= max && !value.
 class NotSure extends Error {}
 const NOT_SURE = new NotSure();
 
+// The checks per cell, at module level rather than as closures per row: a row is checked in
+// about a microsecond, and creating functions per row would cost as much.
+
+/** A cell as compileCsvRow reads it: trimmed, '' when the column is absent or the cell empty. */
+function cell(fields: readonly string[], index: number): string {
+  return index < 0 ? '' : fields[index]!.trim();
+}
+
+function text(fields: readonly string[], index: number, max: number): string | undefined {
+  const value = cell(fields, index);
+  if (value === '') return undefined;
+  if (!plainText(value, max)) throw NOT_SURE;
+  return value;
+}
+
+function date(fields: readonly string[], index: number, today: string): string | undefined {
+  const value = cell(fields, index);
+  if (value === '') return undefined;
+  if (!isIsoDate(value) || value > today) throw NOT_SURE;
+  return value;
+}
+
+function flag(fields: readonly string[], index: number): boolean | undefined {
+  const value = cell(fields, index);
+  if (value === '') return undefined;
+  const lower = value.toLowerCase();
+  if (TRUE_WORDS.has(lower)) return true;
+  if (FALSE_WORDS.has(lower)) return false;
+  throw NOT_SURE;
+}
+
+function integer(fields: readonly string[], index: number, min: number, max: number): number {
+  const value = cell(fields, index);
+  if (!DIGITS.test(value)) throw NOT_SURE;
+  const n = Number(value);
+  if (n < min || n > max) throw NOT_SURE;
+  return n;
+}
+
+function matching(fields: readonly string[], index: number, pattern: RegExp): string | undefined {
+  const value = cell(fields, index);
+  if (value === '') return undefined;
+  if (!pattern.test(value)) throw NOT_SURE;
+  return value;
+}
+
 export type CsvFastPath = (fields: readonly string[]) => SignalItem | null;
 
 /** Compiles the fast path for one header (the header has passed checkCsvHeader). */
@@ -70,105 +116,69 @@ export function compileCsvFastPath(columns: readonly string[]): CsvFastPath {
 
   return (fields) => {
     if (fields.length !== columns.length) return null;
-    // A cell as compileCsvRow reads it: trimmed, '' when the column is absent or the cell empty.
-    const cell = (index: number) => (index < 0 ? '' : fields[index]!.trim());
-    const text = (index: number, max: number): string | undefined => {
-      const value = cell(index);
-      if (value === '') return undefined;
-      if (!plainText(value, max)) throw NOT_SURE;
-      return value;
-    };
-    const date = (index: number, today: string): string | undefined => {
-      const value = cell(index);
-      if (value === '') return undefined;
-      if (!isIsoDate(value) || value > today) throw NOT_SURE;
-      return value;
-    };
-    const flag = (index: number): boolean | undefined => {
-      const value = cell(index);
-      if (value === '') return undefined;
-      const lower = value.toLowerCase();
-      if (TRUE_WORDS.has(lower)) return true;
-      if (FALSE_WORDS.has(lower)) return false;
-      throw NOT_SURE;
-    };
-    const integer = (index: number, min: number, max: number): number => {
-      const value = cell(index);
-      if (!DIGITS.test(value)) throw NOT_SURE;
-      const n = Number(value);
-      if (n < min || n > max) throw NOT_SURE;
-      return n;
-    };
-    const matching = (index: number, pattern: RegExp): string | undefined => {
-      const value = cell(index);
-      if (value === '') return undefined;
-      if (!pattern.test(value)) throw NOT_SURE;
-      return value;
-    };
-
     try {
       const today = currentDutchDate();
-      const externalId = text(i.externalId, LIMITS.externalId);
-      const partnerType = cell(i.partnerType);
-      const signalDate = date(i.signalDate, today);
+      const externalId = text(fields, i.externalId, LIMITS.externalId);
+      const partnerType = cell(fields, i.partnerType);
+      const signalDate = date(fields, i.signalDate, today);
       if (externalId === undefined || !PARTNER_TYPES.has(partnerType) || signalDate === undefined) return null;
-      const originDate = date(i.originDate, today);
+      const originDate = date(fields, i.originDate, today);
       if (originDate !== undefined && originDate > signalDate) return null;
 
-      const rawBsn = cell(i.bsn);
+      const rawBsn = cell(fields, i.bsn);
       let bsn: string | undefined;
       if (rawBsn !== '') {
         bsn = normaliseBsn(rawBsn);
         if (!isValidBsn(bsn)) return null;
       }
-      const gender = cell(i.gender);
+      const gender = cell(fields, i.gender);
       if (gender !== '' && !GENDERS.has(gender)) return null;
 
-      const rawPostcode = cell(i.postcode);
+      const rawPostcode = cell(fields, i.postcode);
       const postcode = rawPostcode.length <= 10 ? normalisePostcode(rawPostcode) : null;
       if (postcode === null) return null;
-      const houseLetter = matching(i.houseLetter, HOUSE_LETTER);
-      const email = cell(i.email);
+      const houseLetter = matching(fields, i.houseLetter, HOUSE_LETTER);
+      const email = cell(fields, i.email);
       if (email !== '' && (email.length > LIMITS.email || !EMAIL.test(email))) return null;
-      const phone = matching(i.phone, PHONE);
+      const phone = matching(fields, i.phone, PHONE);
 
       const item: SignalItem = {
         externalId,
         partnerType: partnerType as PartnerType,
         signalDate,
-        amountCents: integer(i.amountCents, 0, LIMITS.maxAmountCents),
+        amountCents: integer(fields, i.amountCents, 0, LIMITS.maxAmountCents),
         person: {},
-        address: { postcode, houseNumber: integer(i.houseNumber, 1, 99_999) },
+        address: { postcode, houseNumber: integer(fields, i.houseNumber, 1, 99_999) },
       };
-      const partnerName = text(i.partnerName, LIMITS.name);
+      const partnerName = text(fields, i.partnerName, LIMITS.name);
       if (partnerName !== undefined) item.partnerName = partnerName;
       if (originDate !== undefined) item.originDate = originDate;
-      const crisis = flag(i.crisis);
+      const crisis = flag(fields, i.crisis);
       if (crisis !== undefined) item.crisis = crisis;
-      const warmHandover = flag(i.warmHandover);
+      const warmHandover = flag(fields, i.warmHandover);
       if (warmHandover !== undefined) item.warmHandover = warmHandover;
-      const endOfSupply = flag(i.endOfSupply);
+      const endOfSupply = flag(fields, i.endOfSupply);
       if (endOfSupply !== undefined) item.endOfSupply = endOfSupply;
 
       const person = item.person;
       if (bsn !== undefined) person.bsn = bsn;
-      const initials = text(i.initials, LIMITS.shortText);
+      const initials = text(fields, i.initials, LIMITS.shortText);
       if (initials !== undefined) person.initials = initials;
-      const prefix = text(i.prefix, LIMITS.shortText);
+      const prefix = text(fields, i.prefix, LIMITS.shortText);
       if (prefix !== undefined) person.prefix = prefix;
-      const surname = text(i.surname, LIMITS.name);
+      const surname = text(fields, i.surname, LIMITS.name);
       if (surname !== undefined) person.surname = surname;
-      const birthDate = date(i.birthDate, today);
+      const birthDate = date(fields, i.birthDate, today);
       if (birthDate !== undefined) person.birthDate = birthDate;
       if (gender !== '') person.gender = gender as NonNullable<SignalItem['person']['gender']>;
 
       const address = item.address;
       if (houseLetter !== undefined) address.houseLetter = houseLetter.toUpperCase();
-      const addition = matching(i.houseNumberAddition, HOUSE_NUMBER_ADDITION);
+      const addition = matching(fields, i.houseNumberAddition, HOUSE_NUMBER_ADDITION);
       if (addition !== undefined) address.houseNumberAddition = addition;
-      const street = text(i.street, LIMITS.street);
+      const street = text(fields, i.street, LIMITS.street);
       if (street !== undefined) address.street = street;
-      const city = text(i.city, LIMITS.name);
+      const city = text(fields, i.city, LIMITS.name);
       if (city !== undefined) address.city = city;
 
       if (phone !== undefined || email !== '') {
