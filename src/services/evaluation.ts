@@ -14,6 +14,7 @@ import {
   type TaskUpdate,
 } from '../db/evaluation.js';
 import { withTransaction } from '../db/pool.js';
+import { keepStatistics } from './statistics.js';
 import { activeRuleSets, ensureDefaultRuleSets } from '../db/ruleSets.js';
 import { postcodeArea } from '../domain/address.js';
 import type { SignalStatus } from '../domain/codes.js';
@@ -63,6 +64,7 @@ export interface EvaluationSummary {
 export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly number[]): Promise<EvaluationSummary> {
   const summary: EvaluationSummary = { evaluated: 0, tasksOpened: 0, tasksUpdated: 0, suppressed: 0, skipped: 0 };
   if (householdIds.length === 0) return summary;
+  void keepStatistics(ctx);
   await withTransaction(ctx.pool, async (tx) => {
     const households = await lockPendingHouseholds(tx, householdIds);
     summary.skipped = householdIds.length - households.length;

@@ -6,6 +6,7 @@ import { withTransaction, type Client } from '../db/pool.js';
 import { CopyData, isSignalCollision, writeSignalChunk, type ChunkResult, type SignalRow } from '../db/signals.js';
 import { enqueueEvaluation } from '../queue/index.js';
 import { buildAnswer, REJECTIONS_IN_ANSWER, summaryOf, type BatchSummary, type IntakeAnswer } from './intakeAnswer.js';
+import { keepStatistics } from './statistics.js';
 
 /**
  * The writing side of intake, shared by the JSON and the CSV path: chunks and their
@@ -154,6 +155,7 @@ export class BatchWriter {
       if (valid > accepted) signals.inc({ outcome: 'duplicate', partner_type: partnerType }, valid - accepted);
     }
     for (const [partnerType, count] of chunk.rejectedByType) signals.inc({ outcome: 'rejected', partner_type: partnerType }, count);
+    void keepStatistics(this.ctx);
     await this.enqueue(result.pendingHouseholdIds);
   }
 

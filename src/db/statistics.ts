@@ -1,0 +1,56 @@
+import type { Client, Queryable } from './pool.js';
+
+/**
+ * Planner statistics of the tables that bulk intake and evaluation grow fastest. Without
+ * current statistics PostgreSQL estimates "500 households by id" as a sizeable part of a table
+ * it believes small, and scans the whole table for every chunk: evaluation of a large first
+ * import then slows down with every chunk. Autovacuum analyzes too late for a burst (it looks
+ * once a minute, and may be switched off); these functions let intake and evaluation do it as
+ * soon as a table has grown enough.
+ */
+
+export const FAST_GROWING_TABLES = ['signals', 'households', 'tasks'] as const;
+
+export interface AnalyzeThreshold {
+  /** Changed rows since the last ANALYZE before a table qualifies at all. */
+  minimumChanges: number;
+  /** …and this fraction of the rows the statistics last counted. */
+  fraction: number;
+}
+
+/**
+ * Growth by half again is enough: the planner scales its row estimates with the table's
+ * current size, and what it needs from ANALYZE (how selective household_id is) changes slowly.
+ */
+export const ANALYZE_THRESHOLD: AnalyzeThreshold = { minimumChanges: 10_000, fraction: 0.5 };
+
+/** The tables of the current schema whose statistics are out of date by the threshold. */
+export async function staleStatistics(db: Queryable, tables: readonly string[], threshold: AnalyzeThreshold): Promise<string[]> {
+  const { rows } = await db.query<{ relname: string }>(
+    `select c.relname
+       from pg_class c join pg_stat_user_tables s on s.relid = c.oid
+      where c.relnamespace = current_schema()::regnamespace and c.relname = any($1)
+        and s.n_mod_since_analyze >= $2 + $3 * greatest(c.reltuples, 0)
+      order by c.relname`,
+    [tables, threshold.minimumChanges, threshold.fraction],
+  );
+  return rows.map((r) => r.relname);
+}
+
+/**
+ * ANALYZE one table, giving up at once when another ANALYZE (autovacuum's, or another
+ * process's) holds the table: that one brings the statistics up to date as well.
+ */
+export async function analyzeTable(client: Client, table: (typeof FAST_GROWING_TABLES)[number]): Promise<boolean> {
+  await client.query('begin');
+  try {
+    await client.query(`set local lock_timeout = '50ms'`);
+    await client.query(`analyze ${table}`);
+    await client.query('commit');
+    return true;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    if ((error as { code?: string }).code === '55P03') return false; // lock_not_available
+    throw error;
+  }
+}

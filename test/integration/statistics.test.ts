@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANALYZE_THRESHOLD, FAST_GROWING_TABLES, staleStatistics } from '../../src/db/statistics.js';
+import { keepStatistics } from '../../src/services/statistics.js';
+import { createTestContext, seedMunicipality, type TestContext } from '../helpers/context.js';
+
+/**
+ * Planner statistics during bursts: a table that grew past the threshold is analyzed, one that
+ * did not is left alone, and evaluation's lookups by household then use the indexes.
+ */
+
+let t: TestContext;
+beforeAll(async () => {
+  t = await createTestContext('statistics');
+  await seedMunicipality(t.ctx, '1916', ['2261']);
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const SMALL = { minimumChanges: 1_000, fraction: 0.5 };
+
+async function lastAnalyzed(table: string): Promise<Date | null> {
+  const { rows } = await t.ctx.pool.query<{ at: Date | null }>(
+    `select coalesce(last_analyze, last_autoanalyze) as at from pg_stat_user_tables where relid = $1::regclass`,
+    [table],
+  );
+  return rows[0]!.at;
+}
+
+async function addHouseholds(from: number, count: number): Promise<void> {
+  const client = await t.ctx.pool.connect();
+  try {
+    await client.query(
+      `insert into households (address_key, municipality_code, postcode, house_number)
+       select '2261AA|' || g || '||', '1916', '2261AA', g from generate_series($1::int, $1::int + $2::int - 1) g`,
+      [from, count],
+    );
+    // Counters reach pg_stat_user_tables when a session flushes them (at most once a second).
+    await client.query('select pg_stat_force_next_flush()');
+  } finally {
+    client.release();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+describe('planner statistics', () => {
+  it('analyzes a fast-growing table once it grew past the threshold, and leaves it alone below', async () => {
+    expect(FAST_GROWING_TABLES).toContain('households');
+    expect(ANALYZE_THRESHOLD.minimumChanges).toBeGreaterThan(SMALL.minimumChanges);
+
+    await addHouseholds(1, 500);
+    expect(await staleStatistics(t.ctx.pool, FAST_GROWING_TABLES, SMALL)).toEqual([]);
+    await keepStatistics(t.ctx, SMALL);
+    expect(await lastAnalyzed('households')).toBeNull();
+
+    await addHouseholds(1_001, 2_000);
+    expect(await staleStatistics(t.ctx.pool, FAST_GROWING_TABLES, SMALL)).toEqual(['households']);
+    await new Promise((resolve) => setTimeout(resolve, 1_050)); // it looks at most once a second
+    await keepStatistics(t.ctx, SMALL);
+    expect(await lastAnalyzed('households')).not.toBeNull();
+    expect(await staleStatistics(t.ctx.pool, FAST_GROWING_TABLES, SMALL)).toEqual([]);
+
+    // With statistics, a chunk of households by id is an index lookup, not a scan of the table.
+    const { rows } = await t.ctx.pool.query<{ 'QUERY PLAN': string }>(
+      `explain select id from households where id = any($1) and evaluation_pending_since is not null`,
+      [Array.from({ length: 20 }, (_, i) => i + 1)],
+    );
+    expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index|Bitmap/);
+  });
+});
