@@ -26,65 +26,75 @@ export async function* snapshotsForPeriod(
       order by household_id`,
     [municipality, from, to],
   );
-  for (let start = 0; start < found.length; start += chunkSize) {
-    const chunkIds = found.slice(start, start + chunkSize).map((r) => r.household_id);
-    const { rows: households } = await db.query<{ id: number; postcode: string }>(
-      `select id, postcode from households where id = any($1) order by id`,
-      [chunkIds],
-    );
-    const ids = households.map((h) => h.id);
-    const [signals, tasks] = await Promise.all([
-      db.query<{
-        id: number; household_id: number; partner_type: HouseholdSnapshot['signals'][number]['partnerType']; amount_cents: number;
-        signal_date: string; origin_date: string | null; received_at: Date; crisis: boolean; warm_handover: boolean; end_of_supply: boolean;
-        birth_date: string | null; task_id: number | null;
-      }>(
-        `select s.id, s.household_id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
-                s.warm_handover, s.end_of_supply, s.birth_date,
-                case when t.closed_at < ($3::date::timestamp at time zone 'Europe/Amsterdam') then s.task_id end as task_id
-           from signals s left join tasks t on t.id = s.task_id
-          where s.household_id = any($1) and s.received_at < (($2::date + 1)::timestamp at time zone 'Europe/Amsterdam')
-          order by s.household_id, s.signal_date, s.id`,
-        [ids, to, from],
-      ),
-      db.query<{ id: number; household_id: number; result: HouseholdSnapshot['tasks'][number]['result']; assignee_key_id: string | null; created_at: Date; closed_at: Date }>(
-        `select id, household_id, result, assignee_key_id, created_at, closed_at from tasks
-          where household_id = any($1) and status = 'closed' and closed_at < ($2::date::timestamp at time zone 'Europe/Amsterdam')
-          order by household_id, closed_at`,
-        [ids, from],
-      ),
-    ]);
-    const byHousehold = new Map<number, HouseholdSnapshot>();
-    for (const h of households) {
-      byHousehold.set(h.id, { householdId: h.id, municipalityCode: municipality, postcode: h.postcode, signals: [], tasks: [], today: to });
-    }
-    for (const s of signals.rows) {
-      byHousehold.get(s.household_id)!.signals.push({
-        id: s.id,
-        partnerType: s.partner_type,
-        amountCents: s.amount_cents,
-        signalDate: s.signal_date,
-        originDate: s.origin_date,
-        receivedAt: s.received_at.toISOString(),
-        crisis: s.crisis,
-        warmHandover: s.warm_handover,
-        endOfSupply: s.end_of_supply,
-        birthDate: s.birth_date,
-        status: 'not_yet_picked_up',
-        taskId: s.task_id,
-      });
-    }
-    for (const t of tasks.rows) {
-      byHousehold.get(t.household_id)!.tasks.push({
-        id: t.id,
-        status: 'closed',
-        result: t.result,
-        assigneeKeyId: t.assignee_key_id,
-        createdAt: t.created_at.toISOString(),
-        closedAt: t.closed_at.toISOString(),
-      });
-    }
-    yield [...byHousehold.values()];
+  const chunks: number[][] = [];
+  for (let start = 0; start < found.length; start += chunkSize) chunks.push(found.slice(start, start + chunkSize).map((r) => r.household_id));
+  // The next chunk is loaded while the caller works on this one: the database and the
+  // evaluation then run side by side instead of taking turns.
+  let next = chunks.length > 0 ? loadChunk(db, municipality, chunks[0]!, from, to) : null;
+  for (let i = 0; next; i++) {
+    const current = await next;
+    next = i + 1 < chunks.length ? loadChunk(db, municipality, chunks[i + 1]!, from, to) : null;
+    next?.catch(() => {}); // a caller that stops early leaves it unread; its error then matters to no one
+    yield current;
   }
 }
 
+async function loadChunk(db: Queryable, municipality: string, chunkIds: number[], from: string, to: string): Promise<HouseholdSnapshot[]> {
+  const { rows: households } = await db.query<{ id: number; postcode: string }>(
+    `select id, postcode from households where id = any($1) order by id`,
+    [chunkIds],
+  );
+  const ids = households.map((h) => h.id);
+  const [signals, tasks] = await Promise.all([
+    db.query<{
+      id: number; household_id: number; partner_type: HouseholdSnapshot['signals'][number]['partnerType']; amount_cents: number;
+      signal_date: string; origin_date: string | null; received_at: Date; crisis: boolean; warm_handover: boolean; end_of_supply: boolean;
+      birth_date: string | null; task_id: number | null;
+    }>(
+      `select s.id, s.household_id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
+              s.warm_handover, s.end_of_supply, s.birth_date,
+              case when t.closed_at < ($3::date::timestamp at time zone 'Europe/Amsterdam') then s.task_id end as task_id
+         from signals s left join tasks t on t.id = s.task_id
+        where s.household_id = any($1) and s.received_at < (($2::date + 1)::timestamp at time zone 'Europe/Amsterdam')
+        order by s.household_id, s.signal_date, s.id`,
+      [ids, to, from],
+    ),
+    db.query<{ id: number; household_id: number; result: HouseholdSnapshot['tasks'][number]['result']; assignee_key_id: string | null; created_at: Date; closed_at: Date }>(
+      `select id, household_id, result, assignee_key_id, created_at, closed_at from tasks
+        where household_id = any($1) and status = 'closed' and closed_at < ($2::date::timestamp at time zone 'Europe/Amsterdam')
+        order by household_id, closed_at`,
+      [ids, from],
+    ),
+  ]);
+  const byHousehold = new Map<number, HouseholdSnapshot>();
+  for (const h of households) {
+    byHousehold.set(h.id, { householdId: h.id, municipalityCode: municipality, postcode: h.postcode, signals: [], tasks: [], today: to });
+  }
+  for (const s of signals.rows) {
+    byHousehold.get(s.household_id)!.signals.push({
+      id: s.id,
+      partnerType: s.partner_type,
+      amountCents: s.amount_cents,
+      signalDate: s.signal_date,
+      originDate: s.origin_date,
+      receivedAt: s.received_at.toISOString(),
+      crisis: s.crisis,
+      warmHandover: s.warm_handover,
+      endOfSupply: s.end_of_supply,
+      birthDate: s.birth_date,
+      status: 'not_yet_picked_up',
+      taskId: s.task_id,
+    });
+  }
+  for (const t of tasks.rows) {
+    byHousehold.get(t.household_id)!.tasks.push({
+      id: t.id,
+      status: 'closed',
+      result: t.result,
+      assigneeKeyId: t.assignee_key_id,
+      createdAt: t.created_at.toISOString(),
+      closedAt: t.closed_at.toISOString(),
+    });
+  }
+  return [...byHousehold.values()];
+}

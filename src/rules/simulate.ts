@@ -58,6 +58,18 @@ function bucketOf(outcome: Outcome): string {
   return PRIORITY_BUCKETS.find((b) => outcome.priority >= b.min && outcome.priority <= b.max)!.label;
 }
 
+// Ids in natural order ('hh-9' before 'hh-10'); one collator, made once: a collator per
+// comparison costs more than the whole evaluation of a household.
+const ID_ORDER = new Intl.Collator('en', { numeric: true });
+function compareIds(a: number | string, b: number | string): number {
+  return typeof a === 'number' && typeof b === 'number' ? a - b : ID_ORDER.compare(String(a), String(b));
+}
+
+/** Movers first by size (largest first), then by household id. */
+function moverOrder(a: { size: number; comparison: HouseholdComparison }, b: { size: number; comparison: HouseholdComparison }): number {
+  return b.size - a.size || compareIds(a.comparison.householdId, b.comparison.householdId);
+}
+
 /** How far a household moved: a change of approach outweighs any change of points. */
 function moveSize(c: HouseholdComparison): number {
   const approachChanged = (c.before.suppressed === null) !== (c.after.suppressed === null);
@@ -70,6 +82,8 @@ export class SimulationAccumulator {
   private readonly distribution = new Map<string, { before: number; after: number }>();
   private readonly fired = new Map<string, { firedBefore: number; firedAfter: number }>();
   private movers: { size: number; comparison: HouseholdComparison }[] = [];
+  /** The last of the kept movers once the list is full: whoever ranks below it cannot get in. */
+  private lastKept: { size: number; comparison: HouseholdComparison } | null = null;
 
   constructor(
     ruleNames: { before: readonly string[]; after: readonly string[] },
@@ -98,7 +112,9 @@ export class SimulationAccumulator {
 
     const size = moveSize(c);
     if (size > 0) {
-      this.movers.push({ size, comparison: c });
+      const mover = { size, comparison: c };
+      if (this.lastKept && moverOrder(mover, this.lastKept) > 0) return;
+      this.movers.push(mover);
       // Keep the list short: trim to the limit whenever it doubles.
       if (this.movers.length >= this.moverLimit * 2) this.trimMovers();
     }
@@ -114,8 +130,9 @@ export class SimulationAccumulator {
   }
 
   private trimMovers(): void {
-    this.movers.sort((a, b) => b.size - a.size || String(a.comparison.householdId).localeCompare(String(b.comparison.householdId), 'en', { numeric: true }));
+    this.movers.sort(moverOrder);
     this.movers.length = Math.min(this.movers.length, this.moverLimit);
+    if (this.movers.length === this.moverLimit) this.lastKept = this.movers[this.moverLimit - 1]!;
   }
 
   result(): SimulationResult {
