@@ -55,9 +55,11 @@ export async function loadSnapshots(
       origin_date: string | null; received_at: Date; crisis: boolean; warm_handover: boolean; end_of_supply: boolean;
       birth_date: string | null; status: SignalStatus; task_id: number | null;
     }>(
-      `select id, household_id, partner_type, amount_cents, signal_date, origin_date, received_at, crisis, warm_handover,
-              end_of_supply, birth_date, status, task_id
-         from signals where household_id = any($1) order by household_id, signal_date, id`,
+      // Joined to the array of ids, not `= any($1)`: see snapshotsForPeriod.
+      `select s.id, s.household_id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
+              s.warm_handover, s.end_of_supply, s.birth_date, s.status, s.task_id
+         from unnest($1::bigint[]) as h(id) join signals s on s.household_id = h.id
+        order by s.household_id, s.signal_date, s.id`,
       [ids],
     ),
     db.query<{
@@ -66,8 +68,10 @@ export async function loadSnapshots(
     }>(
       `select t.id, t.household_id, t.status, t.result, t.assignee_key_id, t.created_at, t.closed_at, t.due_date, t.team,
               coalesce(k.role = 'consultant' and k.revoked_at is null, false) as assignee_active
-         from tasks t left join api_keys k on k.id = t.assignee_key_id
-        where t.household_id = any($1) order by t.household_id, t.created_at, t.id`,
+         from unnest($1::bigint[]) as h(id)
+         join tasks t on t.household_id = h.id
+         left join api_keys k on k.id = t.assignee_key_id
+        order by t.household_id, t.created_at, t.id`,
       [ids],
     ),
   ]);
