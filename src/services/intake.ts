@@ -276,7 +276,7 @@ export async function importCsvStream(ctx: AppContext, source: AsyncIterable<Uin
   let stop: Stop | null = null;
 
   // Chunks are written while the next ones are parsed and validated, by up to `writers`
-  // transactions at once (PostgreSQL does the heavy part: indexes, foreign keys).
+  // transactions at once (PostgreSQL does the heavy part: the duplicate probe, households, indexes).
   const pipeline = new WritePipeline(options.writers ?? CSV_WRITERS);
   const commit = (ready: Chunk) =>
     pipeline.add(async () => {
