@@ -20,6 +20,7 @@ import {
   type SignalStatus,
   type TaskResult,
 } from './codes.js';
+import { isIsoDate } from './dates.js';
 import { daysBetween, toDayNumber } from './workingDays.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -190,13 +191,17 @@ export const FACT_BY_NAME: ReadonlyMap<string, FactDefinition> = new Map(FACT_CA
 // ---------------------------------------------------------------------------------------------
 // Dates
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Year, month and day of a YYYY-MM-DD date; throws a RangeError for anything else. */
 function parts(date: string): [number, number, number] {
-  toDayNumber(date); // validates
+  if (!isIsoDate(date)) throw new RangeError(`not an existing YYYY-MM-DD date: ${JSON.stringify(date)}`);
   return [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
 /**
@@ -253,77 +258,97 @@ function latestClosedFirst(a: TaskSnapshot, b: TaskSnapshot): number {
   return b.id - a.id;
 }
 
-// The per-partner-type fact names, made once: building them per household (template strings,
-// a regex) cost more than all the rest of the computation, mostly in garbage collection.
-const PARTNER_KEYS = new Map(
-  PARTNER_TYPE_CODES.map((type) => {
-    const prefix = partnerFactPrefix(type);
-    return [type, { count: `${prefix}Count`, amount: `${prefix}AmountCents`, months: `${prefix}MonthsInArrears` }] as const;
-  }),
-);
+const PARTNER_INDEX: ReadonlyMap<PartnerType, number> = new Map(PARTNER_TYPE_CODES.map((type, index) => [type, index]));
+const NO_TASKS: ReadonlySet<number> = new Set();
 
-const EMPTY_PARTNER_FACTS: Readonly<Record<string, number>> = (() => {
-  const facts: Record<string, number> = {};
-  for (const keys of PARTNER_KEYS.values()) {
-    facts[keys.count] = 0;
-    facts[keys.amount] = 0;
-    facts[keys.months] = 0;
+/** Whether the first four characters are digits: then they are the postcode area as they stand. */
+function startsWithFourDigits(postcode: string): boolean {
+  for (let i = 0; i < 4; i++) {
+    const c = postcode.charCodeAt(i);
+    if (!(c >= 48 && c <= 57)) return false;
   }
-  return facts;
-})();
+  return true;
+}
 
-/** Compute the facts of one household. Pure; `snapshot.today` is the only clock. */
+/**
+ * Compute the facts of one household. Pure; `snapshot.today` is the only clock.
+ *
+ * This runs for every household of every evaluation and simulation, so it is written for speed
+ * (test/helpers/factsReference.ts is the plain version it is tested against): tallies in
+ * arrays indexed by partner type instead of maps and sets, and the result built as one object
+ * literal. That literal matters most: an object assembled key by key from a spread and
+ * `Object.assign` has some sixty properties and falls back to a slow dictionary, costing
+ * tens of times more to build and to read in every rule.
+ */
 export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFacts {
   const { today } = snapshot;
   toDayNumber(today); // fail early on a malformed date
 
-  const closedTaskIds = new Set(snapshot.tasks.filter((task) => task.status === 'closed').map((task) => task.id));
+  let closedTaskIds = NO_TASKS;
+  const closedTasks: TaskSnapshot[] = [];
+  for (const task of snapshot.tasks) if (task.status === 'closed') closedTasks.push(task);
+  if (closedTasks.length > 0) closedTaskIds = new Set(closedTasks.map((task) => task.id));
+
   const inWindow: SignalSnapshot[] = [];
   const earlier: SignalSnapshot[] = [];
   for (const signal of snapshot.signals) {
     if (signal.taskId !== null && closedTaskIds.has(signal.taskId)) earlier.push(signal);
     else inWindow.push(signal);
   }
-  inWindow.sort(newestSignalFirst);
-  earlier.sort(newestSignalFirst);
+  if (inWindow.length > 1) inWindow.sort(newestSignalFirst);
+  if (earlier.length > 1) earlier.sort(newestSignalFirst);
 
-  // Per partner type: count, amount, months in arrears.
-  const partner: Record<string, number> = { ...EMPTY_PARTNER_FACTS };
-  const oldestOrigin = new Map<PartnerType, string>();
+  // Per partner type: count, amount and the oldest origin date of the window signals.
+  const typeCount = PARTNER_TYPE_CODES.length;
+  const counts = new Array<number>(typeCount).fill(0);
+  const amounts = new Array<number>(typeCount).fill(0);
+  const months = new Array<number>(typeCount).fill(0);
+  const oldestOrigin = new Array<string | null>(typeCount).fill(null);
+  let totalAmountCents = 0;
+  let crisis = false;
+  let warmHandover = false;
+  let endOfSupply = false;
+  let youngestAge: number | null = null;
+  let oldestAge: number | null = null;
   for (const signal of inWindow) {
-    const keys = PARTNER_KEYS.get(signal.partnerType)!;
-    partner[keys.count] = (partner[keys.count] ?? 0) + 1;
-    partner[keys.amount] = (partner[keys.amount] ?? 0) + signal.amountCents;
-    const known = oldestOrigin.get(signal.partnerType);
-    if (signal.originDate !== null && (known === undefined || signal.originDate < known)) {
-      oldestOrigin.set(signal.partnerType, signal.originDate);
+    const index = PARTNER_INDEX.get(signal.partnerType)!;
+    counts[index]! += 1;
+    amounts[index]! += signal.amountCents;
+    totalAmountCents += signal.amountCents;
+    const known = oldestOrigin[index];
+    if (signal.originDate !== null && (known === null || signal.originDate < known!)) oldestOrigin[index] = signal.originDate;
+    if (signal.crisis) crisis = true;
+    if (signal.warmHandover) warmHandover = true;
+    if (signal.endOfSupply) endOfSupply = true;
+    if (signal.birthDate !== null) {
+      const age = Math.floor(wholeMonthsBetween(signal.birthDate, today) / 12);
+      if (youngestAge === null || age < youngestAge) youngestAge = age;
+      if (oldestAge === null || age > oldestAge) oldestAge = age;
     }
   }
   let maxMonthsInArrears = 0;
-  for (const [type, origin] of oldestOrigin) {
-    const months = wholeMonthsBetween(origin, today);
-    partner[PARTNER_KEYS.get(type)!.months] = months;
-    maxMonthsInArrears = Math.max(maxMonthsInArrears, months);
+  const partnerTypes: PartnerType[] = [];
+  for (let index = 0; index < typeCount; index++) {
+    const origin = oldestOrigin[index];
+    if (origin !== null && origin !== undefined) {
+      months[index] = wholeMonthsBetween(origin, today);
+      if (months[index]! > maxMonthsInArrears) maxMonthsInArrears = months[index]!;
+    }
+    if (counts[index]! > 0) partnerTypes.push(PARTNER_TYPE_CODES[index]!);
   }
 
-  const windowTypes = new Set(inWindow.map((signal) => signal.partnerType));
-  const partnerTypes = PARTNER_TYPE_CODES.filter((type) => windowTypes.has(type));
-  const totalAmountCents = inWindow.reduce((sum, signal) => sum + signal.amountCents, 0);
-
-  // Multiple: two window signals in one calendar month.
-  const months = new Set<string>();
+  // Multiple: two window signals in one calendar month. Sorted by signal date, those are
+  // neighbours.
   let multiple = false;
-  for (const signal of inWindow) {
-    const month = signal.signalDate.slice(0, 7);
-    if (months.has(month)) multiple = true;
-    months.add(month);
+  for (let i = 1; i < inWindow.length && !multiple; i++) {
+    multiple = inWindow[i - 1]!.signalDate.slice(0, 7) === inWindow[i]!.signalDate.slice(0, 7);
   }
 
   // Repeat: an earlier signal in the REPEAT_MONTHS months up to the newest window signal.
   const newest = inWindow[0];
   const oldest = inWindow[inWindow.length - 1];
   let repeat = false;
-  if (newest) {
+  if (newest && earlier.length > 0) {
     const from = addMonths(newest.signalDate, -REPEAT_MONTHS);
     repeat = earlier.some((signal) => signal.signalDate >= from && signal.signalDate <= newest.signalDate);
   }
@@ -333,29 +358,67 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
   let amountRose = false;
   let newPartnerType = false;
   for (const type of partnerTypes) {
-    const current = inWindow.find((signal) => signal.partnerType === type);
     const previous = earlier.find((signal) => signal.partnerType === type);
-    if (!previous) newPartnerType = true;
-    else if (current && current.amountCents > previous.amountCents) amountRose = true;
+    if (!previous) {
+      newPartnerType = true;
+      continue;
+    }
+    const current = inWindow.find((signal) => signal.partnerType === type);
+    if (current && current.amountCents > previous.amountCents) amountRose = true;
   }
 
-  const ages = inWindow
-    .filter((signal) => signal.birthDate !== null)
-    .map((signal) => Math.floor(wholeMonthsBetween(signal.birthDate as string, today) / 12));
-
   // Earlier outreach.
-  const closedTasks = snapshot.tasks.filter((task) => task.status === 'closed').sort(latestClosedFirst);
+  if (closedTasks.length > 1) closedTasks.sort(latestClosedFirst);
   const previous = closedTasks[0];
+  let knownToDebtHelp = false;
+  if (closedTasks.length > 0) {
+    const knownSince = addMonths(today, -KNOWN_TO_DEBT_HELP_MONTHS);
+    knownToDebtHelp = closedTasks.some(
+      (task) =>
+        task.result !== null &&
+        KNOWN_TO_DEBT_HELP_RESULTS.includes(task.result) &&
+        amsterdamDate(task.closedAt ?? task.createdAt) >= knownSince,
+    );
+  }
   const previousClosedOn = previous ? amsterdamDate(previous.closedAt ?? previous.createdAt) : null;
-  const knownSince = addMonths(today, -KNOWN_TO_DEBT_HELP_MONTHS);
-  const knownToDebtHelp = closedTasks.some(
-    (task) =>
-      task.result !== null &&
-      KNOWN_TO_DEBT_HELP_RESULTS.includes(task.result) &&
-      amsterdamDate(task.closedAt ?? task.createdAt) >= knownSince,
-  );
+  const { postcode } = snapshot;
 
-  return Object.assign(partner as PartnerTypeFacts, {
+  // One literal with every fact, partner-type facts first, in PARTNER_TYPE_CODES order (the
+  // indexes below). The type makes the compiler insist on every fact.
+  return {
+    energyCount: counts[0]!,
+    energyAmountCents: amounts[0]!,
+    energyMonthsInArrears: months[0]!,
+    rentCount: counts[1]!,
+    rentAmountCents: amounts[1]!,
+    rentMonthsInArrears: months[1]!,
+    mortgageCount: counts[2]!,
+    mortgageAmountCents: amounts[2]!,
+    mortgageMonthsInArrears: months[2]!,
+    healthInsuranceCount: counts[3]!,
+    healthInsuranceAmountCents: amounts[3]!,
+    healthInsuranceMonthsInArrears: months[3]!,
+    healthInsuranceCakCount: counts[4]!,
+    healthInsuranceCakAmountCents: amounts[4]!,
+    healthInsuranceCakMonthsInArrears: months[4]!,
+    waterCount: counts[5]!,
+    waterAmountCents: amounts[5]!,
+    waterMonthsInArrears: months[5]!,
+    studentFinanceCount: counts[6]!,
+    studentFinanceAmountCents: amounts[6]!,
+    studentFinanceMonthsInArrears: months[6]!,
+    taxCount: counts[7]!,
+    taxAmountCents: amounts[7]!,
+    taxMonthsInArrears: months[7]!,
+    cakOwnContributionCount: counts[8]!,
+    cakOwnContributionAmountCents: amounts[8]!,
+    cakOwnContributionMonthsInArrears: months[8]!,
+    allowancesCount: counts[9]!,
+    allowancesAmountCents: amounts[9]!,
+    allowancesMonthsInArrears: months[9]!,
+    otherCount: counts[10]!,
+    otherAmountCents: amounts[10]!,
+    otherMonthsInArrears: months[10]!,
     signalCount: inWindow.length,
     totalAmountCents,
     totalAmountEuros: totalAmountCents / 100,
@@ -367,11 +430,11 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
     amountRose,
     newPartnerType,
     earlierSignalCount: earlier.length,
-    crisis: inWindow.some((signal) => signal.crisis),
-    warmHandover: inWindow.some((signal) => signal.warmHandover),
-    endOfSupply: inWindow.some((signal) => signal.endOfSupply),
-    youngestAge: ages.length > 0 ? Math.min(...ages) : null,
-    oldestAge: ages.length > 0 ? Math.max(...ages) : null,
+    crisis,
+    warmHandover,
+    endOfSupply,
+    youngestAge,
+    oldestAge,
     newestSignalDate: newest ? newest.signalDate : null,
     daysSinceOldestSignal: oldest ? daysBetween(oldest.signalDate, today) : null,
     closedTaskCount: closedTasks.length,
@@ -379,7 +442,7 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
     previousAssigneeKeyId: previous ? previous.assigneeKeyId : null,
     daysSincePreviousTask: previousClosedOn !== null ? daysBetween(previousClosedOn, today) : null,
     knownToDebtHelp,
-    postcodeArea: snapshot.postcode.replace(/\s+/g, '').slice(0, 4),
+    postcodeArea: startsWithFourDigits(postcode) ? postcode.slice(0, 4) : postcode.replace(/\s+/g, '').slice(0, 4),
     municipality: snapshot.municipalityCode,
-  });
+  };
 }

@@ -14,6 +14,7 @@ import {
   type SignalSnapshot,
   type TaskSnapshot,
 } from '../../src/domain/facts.js';
+import { referenceHouseholdFacts } from '../helpers/factsReference.js';
 import { compileRuleSet, evaluate, evaluateWithEngine, loadDefaultRuleSet, type CompiledRuleSet, type RuleSet } from '../../src/rules/index.js';
 
 const TODAY = '2025-06-15';
@@ -326,6 +327,32 @@ describe('facts catalogue', () => {
         if (f.amountRose) expect(f.earlierSignalCount).toBeGreaterThan(0);
         if (f.repeat) expect(f.earlierSignalCount).toBeGreaterThan(0);
       }),
+    );
+  });
+
+  it('equals the plain reference computation on any household, key order included', () => {
+    const varied = fc
+      .tuple(
+        snapshot,
+        fc.constantFrom('9999ZZ', '1012 AB', ' 1012AB', '10 12AB', '1012'),
+        fc.constantFrom('2025-09-01', '2024-02-29', '2026-01-31'),
+        fc.array(fc.constantFrom('T09:00:00Z', 'T23:30:00Z', 'T00:15:00+02:00'), { minLength: 8, maxLength: 8 }),
+      )
+      .map(([s, postcode, today, times]): HouseholdSnapshot => ({
+        ...s,
+        postcode,
+        today,
+        municipalityCode: postcode === '1012' ? '0363' : null,
+        // Same-day intake times (ties and not) exercise every step of the ordering.
+        signals: s.signals.map((signal, index) => ({ ...signal, receivedAt: `${signal.signalDate}${times[index % 8]}`, id: (index * 7) % 5 })),
+      }));
+    fc.assert(
+      fc.property(varied, (s) => {
+        const fast = computeHouseholdFacts(s);
+        const plain = referenceHouseholdFacts(s);
+        return JSON.stringify(Object.entries(fast)) === JSON.stringify(Object.entries(plain));
+      }),
+      { numRuns: 2_000 },
     );
   });
 

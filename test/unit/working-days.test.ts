@@ -4,11 +4,13 @@ import {
   addDays,
   addWorkingDays,
   daysBetween,
-  isIsoDate,
+  fromDayNumber,
   isWorkingDay,
   publicHolidays,
+  toDayNumber,
   workingDaysBetween,
 } from '../../src/domain/workingDays.js';
+import { isIsoDate } from '../../src/domain/dates.js';
 
 describe('public holidays (date-holidays, NL, type public)', () => {
   it.each([
@@ -155,5 +157,19 @@ describe('calendar helpers', () => {
     fc.assert(fc.property(anything, (input) => isIsoDate(input) === reference(input)), { numRuns: 5_000 });
     for (const leap of ['2000-02-29', '2024-02-29', '1600-02-29']) expect(isIsoDate(leap)).toBe(true);
     for (const notLeap of ['1900-02-29', '2100-02-29', '2023-02-29', '0099-01-01', '2024-04-31', '2024-00-10']) expect(isIsoDate(notLeap)).toBe(false);
+  });
+
+  it('numbers days as Date does, and back, years 0100–9999', () => {
+    const day = fc.integer({ min: Date.UTC(100, 0, 1) / 86_400_000, max: Date.UTC(9999, 11, 31) / 86_400_000 });
+    fc.assert(
+      fc.property(day, (n) => {
+        const date = new Date(n * 86_400_000).toISOString().slice(0, 10);
+        return toDayNumber(date) === n && fromDayNumber(n) === date;
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(toDayNumber('1970-01-01')).toBe(0);
+    expect(toDayNumber('2000-03-01') - toDayNumber('2000-02-28')).toBe(2);
+    for (const bad of ['2025-02-29', '0099-12-31', '2025-1-01', ' 2025-01-01', '']) expect(() => toDayNumber(bad)).toThrow(RangeError);
   });
 });
