@@ -21,7 +21,7 @@ import {
   type TaskResult,
 } from './codes.js';
 import { isIsoDate } from './dates.js';
-import { daysBetween, toDayNumber } from './workingDays.js';
+import { toDayNumber } from './workingDays.js';
 
 // ---------------------------------------------------------------------------------------------
 // Input
@@ -246,6 +246,7 @@ export function amsterdamDate(timestamp: string): string {
 /** Newest first: signal date, then intake time, then id (so ties resolve the same way every time). */
 function newestSignalFirst(a: SignalSnapshot, b: SignalSnapshot): number {
   if (a.signalDate !== b.signalDate) return a.signalDate < b.signalDate ? 1 : -1;
+  if (a.receivedAt === b.receivedAt) return b.id - a.id; // one upload: no need to parse the times
   const received = Date.parse(b.receivedAt) - Date.parse(a.receivedAt);
   if (received !== 0 && !Number.isNaN(received)) return received;
   return b.id - a.id;
@@ -282,7 +283,7 @@ function startsWithFourDigits(postcode: string): boolean {
  */
 export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFacts {
   const { today } = snapshot;
-  toDayNumber(today); // fail early on a malformed date
+  const todayNumber = toDayNumber(today); // also fails early on a malformed date
 
   let closedTaskIds = NO_TASKS;
   const closedTasks: TaskSnapshot[] = [];
@@ -436,11 +437,11 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
     youngestAge,
     oldestAge,
     newestSignalDate: newest ? newest.signalDate : null,
-    daysSinceOldestSignal: oldest ? daysBetween(oldest.signalDate, today) : null,
+    daysSinceOldestSignal: oldest ? todayNumber - toDayNumber(oldest.signalDate) : null,
     closedTaskCount: closedTasks.length,
     previousResult: previous ? previous.result : null,
     previousAssigneeKeyId: previous ? previous.assigneeKeyId : null,
-    daysSincePreviousTask: previousClosedOn !== null ? daysBetween(previousClosedOn, today) : null,
+    daysSincePreviousTask: previousClosedOn !== null ? todayNumber - toDayNumber(previousClosedOn) : null,
     knownToDebtHelp,
     postcodeArea: startsWithFourDigits(postcode) ? postcode.slice(0, 4) : postcode.replace(/\s+/g, '').slice(0, 4),
     municipality: snapshot.municipalityCode,

@@ -107,9 +107,12 @@ function conditionPriority(condition: { priority?: number }): number {
 function compileRead(fact: string, path: string | undefined, at: string): (facts: FactRecord) => unknown {
   const resolve = path ? compilePath(path) : null;
   if (path && !resolve) throw new NotCompilable(at, `path ${JSON.stringify(path)} is beyond $.name / [index] steps`);
+  // A defined value under a name that no object inherits is an own property: the ownership
+  // check is then only needed for undefined values, and for names like `toString`.
+  const inherited = fact in Object.prototype;
   return (facts) => {
-    if (!Object.hasOwn(facts, fact)) throw new UndefinedFactError(fact);
     const value = facts[fact];
+    if ((value === undefined || inherited) && !Object.hasOwn(facts, fact)) throw new UndefinedFactError(fact);
     return resolve ? resolve(value) : value;
   };
 }
