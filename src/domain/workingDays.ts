@@ -86,12 +86,24 @@ export function publicHolidays(year: number): ReadonlySet<string> {
   return holidays;
 }
 
+// Weekdays already looked up, by day number → whether a public holiday. Every evaluated
+// household asks for the same few weeks of days; writing each day out as a date to look it up
+// cost more than the rest of the deadline. Bounded: a long-running process forgets old days.
+const holidayByDayNumber = new Map<number, boolean>();
+const REMEMBERED_DAYS = 20_000;
+
 function isWorkingDayNumber(dayNumber: number): boolean {
   // 1970-01-01 was a Thursday: day 0 → weekday 4 (Sunday = 0).
   const weekday = (((dayNumber + 4) % 7) + 7) % 7;
   if (weekday === 0 || weekday === 6) return false;
-  const date = fromDayNumber(dayNumber);
-  return !publicHolidays(Number(date.slice(0, 4))).has(date);
+  let holiday = holidayByDayNumber.get(dayNumber);
+  if (holiday === undefined) {
+    const date = fromDayNumber(dayNumber);
+    holiday = publicHolidays(Number(date.slice(0, 4))).has(date);
+    if (holidayByDayNumber.size >= REMEMBERED_DAYS) holidayByDayNumber.clear();
+    holidayByDayNumber.set(dayNumber, holiday);
+  }
+  return !holiday;
 }
 
 /** Whether `date` is a working day: Monday to Friday and not a Dutch public holiday. */

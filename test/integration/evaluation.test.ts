@@ -68,6 +68,20 @@ describe('evaluation of households', () => {
     expect(household[0].evaluation_pending_since).toBeNull();
   });
 
+  it('keeps every task its signals refer to: deleting one is refused, the references all resolve', async () => {
+    const [household] = await seedSignals(t.ctx, [{ postcode: '2261AB', houseNumber: 77, partnerType: 'energy', amountCents: 70000, signalDate: recent }]);
+    await evaluateHouseholds(t.ctx, [household!]);
+    const [task] = await tasksOf(household!);
+    await expect(t.ctx.pool.query(`delete from tasks where id = $1`, [task.id])).rejects.toMatchObject({ code: '23001' });
+    // Every task's household and municipality, and every signal's task, exist.
+    const { rows } = await t.ctx.pool.query<{ dangling: number }>(
+      `select (select count(*) from tasks t where not exists (select 1 from households h where h.id = t.household_id)
+                                               or not exists (select 1 from municipalities m where m.code = t.municipality_code))
+            + (select count(*) from signals s where s.task_id is not null and not exists (select 1 from tasks t where t.id = s.task_id)) as dangling`,
+    );
+    expect(Number(rows[0]!.dangling)).toBe(0);
+  });
+
   it('is idempotent: a second delivery changes nothing, parallel evaluations give one open task', async () => {
     const ids = await seedSignals(
       t.ctx,
