@@ -4,6 +4,15 @@ import type { HouseholdSnapshot, SignalSnapshot, TaskSnapshot } from '../domain/
 import type { Client, Queryable } from './pool.js';
 
 /**
+ * A statement prepared once per connection under its name. Evaluation runs the same few
+ * statements for every chunk of households, and planning them afresh each time (the tasks
+ * table has a dozen indexes to weigh) cost more than executing them.
+ */
+function prepared(name: string, text: string, values: unknown[]): { name: string; text: string; values: unknown[] } {
+  return { name: `evaluation-${name}`, text, values };
+}
+
+/**
  * The database side of evaluation: lock the households that still wait, load everything their
  * facts need with one query per table, and write the outcome back in bulk.
  */
@@ -21,10 +30,13 @@ export interface LockedHousehold {
  */
 export async function lockPendingHouseholds(tx: Client, ids: readonly number[]): Promise<LockedHousehold[]> {
   const { rows } = await tx.query<{ id: number; municipality_code: string | null; postcode: string }>(
-    `select id, municipality_code, postcode from households
-      where id = any($1) and evaluation_pending_since is not null
-      order by id for update skip locked`,
-    [ids],
+    prepared(
+      'lock',
+      `select id, municipality_code, postcode from households
+        where id = any($1) and evaluation_pending_since is not null
+        order by id for update skip locked`,
+      [ids],
+    ),
   );
   return rows.map((r) => ({ id: r.id, municipalityCode: r.municipality_code, postcode: r.postcode }));
 }
@@ -55,24 +67,31 @@ export async function loadSnapshots(
       origin_date: string | null; received_at: Date; crisis: boolean; warm_handover: boolean; end_of_supply: boolean;
       birth_date: string | null; status: SignalStatus; task_id: number | null;
     }>(
-      // Joined to the array of ids, not `= any($1)`: see snapshotsForPeriod.
-      `select s.id, s.household_id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
-              s.warm_handover, s.end_of_supply, s.birth_date, s.status, s.task_id
-         from unnest($1::bigint[]) as h(id) join signals s on s.household_id = h.id
-        order by s.household_id, s.signal_date, s.id`,
-      [ids],
+      // Joined to the array of ids, not `= any($1)`: for thousands of ids the planner takes the
+      // latter for a large part of the table and scans all of it.
+      prepared(
+        'signals',
+        `select s.id, s.household_id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
+                s.warm_handover, s.end_of_supply, s.birth_date, s.status, s.task_id
+           from unnest($1::bigint[]) as h(id) join signals s on s.household_id = h.id
+          order by s.household_id, s.signal_date, s.id`,
+        [ids],
+      ),
     ),
     db.query<{
       id: number; household_id: number; status: 'open' | 'claimed' | 'closed'; result: TaskResult | null; assignee_key_id: string | null;
       created_at: Date; closed_at: Date | null; due_date: string | null; team: string | null; assignee_active: boolean;
     }>(
-      `select t.id, t.household_id, t.status, t.result, t.assignee_key_id, t.created_at, t.closed_at, t.due_date, t.team,
-              coalesce(k.role = 'consultant' and k.revoked_at is null, false) as assignee_active
-         from unnest($1::bigint[]) as h(id)
-         join tasks t on t.household_id = h.id
-         left join api_keys k on k.id = t.assignee_key_id
-        order by t.household_id, t.created_at, t.id`,
-      [ids],
+      prepared(
+        'tasks',
+        `select t.id, t.household_id, t.status, t.result, t.assignee_key_id, t.created_at, t.closed_at, t.due_date, t.team,
+                coalesce(k.role = 'consultant' and k.revoked_at is null, false) as assignee_active
+           from unnest($1::bigint[]) as h(id)
+           join tasks t on t.household_id = h.id
+           left join api_keys k on k.id = t.assignee_key_id
+          order by t.household_id, t.created_at, t.id`,
+        [ids],
+      ),
     ),
   ]);
   const signals = new Map<number, StoredSignal[]>();
@@ -142,19 +161,32 @@ export interface NewTask {
   matchedOn: string;
 }
 
+/**
+ * The explanations of a chunk as one JSON array, for `jsonb_array_elements(…) with ordinality`
+ * joined on the position. An explanation is a kilobyte or two of JSON full of quotes: as a
+ * `jsonb[]` parameter every one is escaped into an array literal and unescaped again, which
+ * cost twice what the rest of writing the task costs.
+ */
+function explanationsJson(items: readonly { explanation: unknown }[]): string {
+  return JSON.stringify(items.map((item) => item.explanation));
+}
+
 /** Inserts tasks in one statement; returns the new task id per household. */
 export async function insertTasks(tx: Client, tasks: readonly NewTask[]): Promise<Map<number, number>> {
   if (tasks.length === 0) return new Map();
-  const { rows } = await tx.query<{ id: number; household_id: number }>(
-    `insert into tasks (household_id, municipality_code, status, priority, due_date, team, assignee_key_id, channel, result,
+  const { rows } = await tx.query<{ id: number; household_id: number }>({
+    name: 'evaluation-insert-tasks',
+    text: `insert into tasks (household_id, municipality_code, status, priority, due_date, team, assignee_key_id, channel, result,
                         suppressed, explanation, rule_set_version, matched_on, closed_at)
      select u.household_id, u.municipality, u.status, u.priority, u.due_date, u.team, u.assignee, u.channel, u.result,
-            u.suppressed, u.explanation, u.version, u.matched_on, case when u.status = 'closed' then now() end
+            u.suppressed, e.explanation, u.version, u.matched_on, case when u.status = 'closed' then now() end
        from unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::date[], $6::text[], $7::uuid[], $8::text[], $9::text[],
-                   $10::bool[], $11::jsonb[], $12::int[], $13::date[])
-            as u(household_id, municipality, status, priority, due_date, team, assignee, channel, result, suppressed, explanation, version, matched_on)
+                   $10::bool[], $12::int[], $13::date[]) with ordinality
+            as u(household_id, municipality, status, priority, due_date, team, assignee, channel, result, suppressed, version, matched_on, position)
+       join jsonb_array_elements($11::jsonb) with ordinality as e(explanation, position) on e.position = u.position
+      order by u.position
      returning id, household_id`,
-    [
+    values: [
       tasks.map((t) => t.householdId),
       tasks.map((t) => t.municipality),
       tasks.map((t) => t.status),
@@ -165,11 +197,11 @@ export async function insertTasks(tx: Client, tasks: readonly NewTask[]): Promis
       tasks.map((t) => t.channel),
       tasks.map((t) => t.result),
       tasks.map((t) => t.suppressed),
-      tasks.map((t) => JSON.stringify(t.explanation)),
+      explanationsJson(tasks),
       tasks.map((t) => t.ruleSetVersion),
       tasks.map((t) => t.matchedOn),
     ],
-  );
+  });
   return new Map(rows.map((r) => [r.household_id, r.id]));
 }
 
@@ -189,46 +221,50 @@ export interface TaskUpdate {
  */
 export async function updateTasks(tx: Client, updates: readonly TaskUpdate[]): Promise<void> {
   if (updates.length === 0) return;
-  await tx.query(
-    `update tasks t set priority = u.priority,
+  await tx.query({
+    name: 'evaluation-update-tasks',
+    text: `update tasks t set priority = u.priority,
             due_date = case when t.due_date is null then u.due_date else least(t.due_date, u.due_date) end,
             team = case when t.status = 'open' and t.assignee_key_id is null then u.team else t.team end,
-            channel = u.channel, explanation = u.explanation, rule_set_version = u.version, updated_at = now()
-       from unnest($1::bigint[], $2::int[], $3::date[], $4::text[], $5::text[], $6::jsonb[], $7::int[])
-            as u(id, priority, due_date, team, channel, explanation, version)
+            channel = u.channel, explanation = e.explanation, rule_set_version = u.version, updated_at = now()
+       from unnest($1::bigint[], $2::int[], $3::date[], $4::text[], $5::text[], $7::int[]) with ordinality
+              as u(id, priority, due_date, team, channel, version, position)
+            join jsonb_array_elements($6::jsonb) with ordinality as e(explanation, position) on e.position = u.position
       where t.id = u.id and t.status <> 'closed'`,
-    [
+    values: [
       updates.map((u) => u.taskId),
       updates.map((u) => u.priority),
       updates.map((u) => u.dueDate),
       updates.map((u) => u.team),
       updates.map((u) => u.channel),
-      updates.map((u) => JSON.stringify(u.explanation)),
+      explanationsJson(updates),
       updates.map((u) => u.ruleSetVersion),
     ],
-  );
+  });
 }
 
 /** Attaches signals to their task and sets their status, in one statement. */
 export async function attachSignals(tx: Client, links: readonly { signalId: number; taskId: number; status: SignalStatus | null }[]): Promise<void> {
   if (links.length === 0) return;
   await tx.query(
-    `update signals s set task_id = u.task_id, status = coalesce(u.status, s.status)
-       from unnest($1::bigint[], $2::bigint[], $3::text[]) as u(id, task_id, status)
-      where s.id = u.id`,
-    [links.map((l) => l.signalId), links.map((l) => l.taskId), links.map((l) => l.status)],
+    prepared(
+      'attach-signals',
+      `update signals s set task_id = u.task_id, status = coalesce(u.status, s.status)
+         from unnest($1::bigint[], $2::bigint[], $3::text[]) as u(id, task_id, status)
+        where s.id = u.id`,
+      [links.map((l) => l.signalId), links.map((l) => l.taskId), links.map((l) => l.status)],
+    ),
   );
 }
 
 export async function markEvaluated(tx: Client, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
-  await tx.query(`update households set evaluation_pending_since = null, evaluated_at = now() where id = any($1)`, [ids]);
+  await tx.query(prepared('evaluated', `update households set evaluation_pending_since = null, evaluated_at = now() where id = any($1)`, [ids]));
 }
 
 export async function teamsByMunicipality(db: Queryable, municipalities: string[]): Promise<Map<string, { id: string; postcodeAreas: string[] }[]>> {
   const { rows } = await db.query<{ municipality_code: string; id: string; postcode_areas: string[] }>(
-    `select municipality_code, id, postcode_areas from teams where municipality_code = any($1) order by municipality_code, id`,
-    [municipalities],
+    prepared('teams', `select municipality_code, id, postcode_areas from teams where municipality_code = any($1) order by municipality_code, id`, [municipalities]),
   );
   const map = new Map<string, { id: string; postcodeAreas: string[] }[]>();
   for (const r of rows) {
