@@ -66,6 +66,11 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
   if (householdIds.length === 0) return summary;
   void keepStatistics(ctx);
   await withTransaction(ctx.pool, async (tx) => {
+    // Committed without waiting for the WAL flush. An evaluation lost in a crash right after
+    // its commit leaves its households marked as waiting (the whole transaction is lost, never
+    // a part), so the sweeper evaluates them again; anything that builds on its tasks — a claim,
+    // a contact attempt — commits durably, and flushing that flushes the evaluation before it.
+    await tx.query('set local synchronous_commit = off');
     const households = await lockPendingHouseholds(tx, householdIds);
     summary.skipped = householdIds.length - households.length;
     if (households.length === 0) return;
