@@ -37,6 +37,9 @@ export async function staleStatistics(db: Queryable, tables: readonly string[], 
   return rows.map((r) => r.relname);
 }
 
+/** The statistics target of the ANALYZE runs during bursts (PostgreSQL samples 300 × target rows). */
+export const BURST_STATISTICS_TARGET = 10;
+
 /**
  * ANALYZE one table, giving up at once when another ANALYZE (autovacuum's, or another
  * process's) holds the table: that one brings the statistics up to date as well.
@@ -45,6 +48,12 @@ export async function analyzeTable(client: Client, table: (typeof FAST_GROWING_T
   await client.query('begin');
   try {
     await client.query(`set local lock_timeout = '50ms'`);
+    // A sample of 3,000 rows (statistics target 10) instead of 30,000: what the plans need
+    // mid-burst is the table's size and how selective its keys are, which the small sample
+    // gives as well, at a twentieth of the cost (a full ANALYZE of 200,000 signals took ~400 ms
+    // of database CPU, a fifth of what the intake of those rows costs). Autovacuum's own
+    // ANALYZE, at the configured target, refines the statistics later.
+    await client.query(`set local default_statistics_target = ${BURST_STATISTICS_TARGET}`);
     await client.query(`analyze ${table}`);
     await client.query('commit');
     return true;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANALYZE_THRESHOLD, FAST_GROWING_TABLES, staleStatistics } from '../../src/db/statistics.js';
+import { ANALYZE_THRESHOLD, BURST_STATISTICS_TARGET, FAST_GROWING_TABLES, staleStatistics } from '../../src/db/statistics.js';
 import { keepStatistics } from '../../src/services/statistics.js';
 import { createTestContext, seedMunicipality, type TestContext } from '../helpers/context.js';
 
@@ -66,5 +66,32 @@ describe('planner statistics', () => {
       [Array.from({ length: 20 }, (_, i) => i + 1)],
     );
     expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index|Bitmap/);
+  });
+
+  it('samples a small part of a large table, still counts its rows right, and leaves the connection as it was', async () => {
+    await addHouseholds(10_001, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    await keepStatistics(t.ctx, SMALL);
+    const { rows } = await t.ctx.pool.query<{ reltuples: number; bounds: number | null }>(
+      `select c.reltuples::float8 as reltuples,
+              (select array_length(histogram_bounds::text::text[], 1) from pg_stats
+                where schemaname = current_schema() and tablename = 'households' and attname = 'id') as bounds
+         from pg_class c where c.oid = 'households'::regclass`,
+    );
+    // 32,500 rows, counted from a sample of 300 × target rows.
+    expect(rows[0]!.reltuples).toBeGreaterThan(32_500 * 0.95);
+    expect(rows[0]!.reltuples).toBeLessThan(32_500 * 1.05);
+    // A histogram of at most target + 1 bounds: the small sample was used.
+    expect(rows[0]!.bounds).toBeLessThanOrEqual(BURST_STATISTICS_TARGET + 1);
+    // `set local`: no pooled connection keeps the small target for its own ANALYZE.
+    const clients = await Promise.all(Array.from({ length: 3 }, () => t.ctx.pool.connect()));
+    try {
+      for (const client of clients) {
+        const { rows: shown } = await client.query<{ default_statistics_target: string }>('show default_statistics_target');
+        expect(shown[0]!.default_statistics_target).not.toBe(String(BURST_STATISTICS_TARGET));
+      }
+    } finally {
+      for (const client of clients) client.release();
+    }
   });
 });
