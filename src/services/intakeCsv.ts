@@ -129,12 +129,242 @@ function lineBreaksIn(fields: readonly string[]): number {
   return count;
 }
 
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** A line longer than this (a field without its closing quote, say) is given to csv-parse unread. */
+const LONGEST_PLAIN_LINE = MAX_RECORD_BYTES;
+
+/** Plain lines that must follow a region before it is ended (see CsvReader.read). */
+const PLAIN_RUN = 32;
+
+/** Line breaks in data[from, to), counted up to `atMost`. */
+function linesBetween(data: Buffer, from: number, to: number, atMost: number): number {
+  let count = 0;
+  for (let i = data.indexOf(LF, from); i >= 0 && i < to && count < atMost; i = data.indexOf(LF, i + 1)) count++;
+  return count;
+}
+
+interface Broken {
+  line: number;
+  detail: string;
+}
+
+/**
+ * csv-parse for a run of lines that hold quotes ("a region"): one parser per run, ended when
+ * the run ends, so that it hands over its last row before the plain lines after it are read.
+ * Rows are numbered by the line they start on; the region knows the line it starts on.
+ */
+class QuotedRegion {
+  private readonly parser: ReturnType<typeof parse>;
+  private nextLine: number;
+  private previousEmptyLines = 0;
+
+  constructor(
+    delimiter: ',' | ';',
+    startLine: number,
+    private readonly rows: CsvRow[],
+    private readonly reader: { broken: Broken | null },
+  ) {
+    this.nextLine = startLine;
+    this.parser = parse({
+      delimiter,
+      // Both, so that a file whose lines end differently here and there is still read right.
+      record_delimiter: ['\r\n', '\n'],
+      bom: false, // the reader takes the file's byte order mark off; a region starts mid-file
+      relax_column_count: true, // a row with the wrong number of fields is rejected as a row, not the whole file
+      skip_empty_lines: true,
+      skip_records_with_error: true, // errors come to on_skip in order with the rows, instead of destroying the stream
+      max_record_size: MAX_RECORD_BYTES,
+      // Rows are taken here, synchronously and in file order, and not pushed into the stream.
+      // Line numbers are counted here: csv-parse's own count takes a CRLF inside a quoted field
+      // for two lines. A row starts on the line after the previous row's last line, plus the
+      // empty lines skipped in between.
+      on_record: (record: string[], context) => {
+        const line = this.nextLine + (context.empty_lines - this.previousEmptyLines);
+        this.previousEmptyLines = context.empty_lines;
+        this.nextLine = line + 1 + lineBreaksIn(record);
+        if (!this.reader.broken) this.rows.push({ line, fields: record });
+        return null;
+      },
+      on_skip: (error) => {
+        const emptyLines = (error as { empty_lines?: number } | undefined)?.empty_lines ?? this.previousEmptyLines;
+        this.broke({ line: this.nextLine + (emptyLines - this.previousEmptyLines), detail: describeCsvError(error) });
+        return undefined;
+      },
+    });
+    this.parser.on('error', () => this.broke({ line: this.nextLine, detail: describeCsvError(undefined) }));
+    this.parser.resume();
+  }
+
+  private broke(broken: Broken): void {
+    this.reader.broken ??= broken;
+  }
+
+  write(buffer: Buffer): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.parser.write(buffer, (error) => {
+        if (error) this.broke({ line: this.nextLine, detail: describeCsvError(error as CsvError) });
+        resolve();
+      });
+    });
+  }
+
+  end(): Promise<void> {
+    return new Promise<void>((resolve) => this.parser.end(() => resolve()));
+  }
+}
+
+/**
+ * Lines to rows. A line without a quote is split at the delimiter where it stands: by RFC 4180
+ * that is all there is to it, and it is by far the common case (csv-parse costs about ten
+ * times as much per row). Every line that holds a quote — and every line after it up to where
+ * no quoted field is open any more — goes to csv-parse, which reads quoting strictly and finds
+ * the errors. A quoted field is open exactly when an odd number of quotes was seen since the
+ * record began: an escaped quote is two, opening and closing are one each, and a stray quote
+ * is an error csv-parse reports before the count could mislead. The differential test in
+ * test/unit/csv-reader.test.ts holds this against csv-parse reading every byte.
+ */
+class CsvReader {
+  readonly rows: CsvRow[] = [];
+  broken: Broken | null = null;
+  /** The number of the next line to read. */
+  private line = 1;
+  /** The start of an unfinished line, kept for the next piece of input. */
+  private tail: Buffer | null = null;
+  private startOfInput = true;
+  private region: QuotedRegion | null = null;
+  /** The lines given to the region so far hold an odd number of quotes: a quoted field is open. */
+  private quotedFieldOpen = false;
+  /** The current line was partly given to the region already (a very long line): the rest follows it there. */
+  private lineInRegion = false;
+
+  constructor(private readonly delimiter: ',' | ';') {}
+
+  take(): CsvRow[] {
+    return this.rows.splice(0, this.rows.length);
+  }
+
+  async push(piece: Buffer): Promise<void> {
+    if (this.broken) return;
+    let data = this.tail ? Buffer.concat([this.tail, piece]) : piece;
+    this.tail = null;
+    if (this.startOfInput) {
+      if (data.length < BOM.length && BOM.subarray(0, data.length).equals(data)) {
+        this.tail = data; // perhaps the start of a byte order mark: wait for more
+        return;
+      }
+      this.startOfInput = false;
+      if (data.subarray(0, BOM.length).equals(BOM)) data = data.subarray(BOM.length);
+    }
+    await this.read(data, false);
+  }
+
+  async end(): Promise<void> {
+    if (this.broken) return;
+    const data = this.tail ?? Buffer.alloc(0);
+    this.tail = null;
+    this.startOfInput = false;
+    await this.read(data, true);
+    if (this.region) await this.closeRegion();
+  }
+
+  private async read(data: Buffer, final: boolean): Promise<void> {
+    let position = 0;
+    let quote = data.indexOf(QUOTE);
+    /** Where the bytes start that belong to the region and were not written to it yet. */
+    let regionFrom = -1;
+    /** Plain lines before this position stay in the open region (a quote follows soon). */
+    let keepRegionUntil = -1;
+    const writeRegion = async (to: number) => {
+      if (regionFrom >= 0 && to > regionFrom) await this.region!.write(data.subarray(regionFrom, to));
+      regionFrom = -1;
+    };
+
+    while (position < data.length && !this.broken) {
+      const newline = data.indexOf(LF, position);
+      if (newline < 0 && !final) break;
+      const end = newline < 0 ? data.length : newline + 1;
+      if (quote >= 0 && quote < position) quote = data.indexOf(QUOTE, position);
+      let quotes = 0;
+      if (quote >= 0 && quote < end) {
+        for (let i = quote; i < end; i++) if (data[i] === QUOTE) quotes++;
+        quote = data.indexOf(QUOTE, end);
+      }
+      const plain = quotes === 0 && end - position <= LONGEST_PLAIN_LINE + 2 && !this.lineInRegion;
+      // A plain line after a region ends it, unless another quote follows within a few lines:
+      // a parser costs about as much as reading six plain lines through it.
+      if (this.region && plain && !this.quotedFieldOpen && position >= keepRegionUntil) {
+        if (quote >= 0 && linesBetween(data, position, quote, PLAIN_RUN) < PLAIN_RUN) {
+          keepRegionUntil = quote;
+        } else {
+          await writeRegion(position);
+          await this.closeRegion();
+          if (this.broken) return;
+        }
+      }
+      if (this.region || !plain) {
+        if (!this.region) this.openRegion();
+        if (regionFrom < 0) regionFrom = position;
+        if (quotes % 2 === 1) this.quotedFieldOpen = !this.quotedFieldOpen;
+        this.lineInRegion = false;
+      } else {
+        this.plainLine(data, position, end, newline >= 0);
+      }
+      if (newline >= 0) this.line++;
+      position = end;
+    }
+    await writeRegion(position);
+    if (this.broken) return;
+
+    if (position < data.length) {
+      const rest = data.subarray(position);
+      if (rest.length <= LONGEST_PLAIN_LINE + 2) {
+        this.tail = rest;
+      } else {
+        // A line this long is no plain row; csv-parse reads it as it comes (and bounds it).
+        if (!this.region) this.openRegion();
+        let count = 0;
+        for (let q = rest.indexOf(QUOTE); q >= 0; q = rest.indexOf(QUOTE, q + 1)) count++;
+        if (count % 2 === 1) this.quotedFieldOpen = !this.quotedFieldOpen;
+        this.lineInRegion = true;
+        await this.region!.write(rest);
+      }
+    }
+    // The region ends with the piece when no quoted field is open: the next piece may well be plain.
+    if (this.region && !this.quotedFieldOpen && !this.lineInRegion) await this.closeRegion();
+  }
+
+  private plainLine(data: Buffer, start: number, end: number, hasNewline: boolean): void {
+    let contentEnd = end;
+    if (hasNewline) {
+      contentEnd--;
+      if (contentEnd > start && data[contentEnd - 1] === CR) contentEnd--;
+    }
+    // Skipped as csv-parse's skip_empty_lines does: only a line with nothing on it.
+    if (contentEnd === start) return;
+    this.rows.push({ line: this.line, fields: data.toString('utf8', start, contentEnd).split(this.delimiter) });
+  }
+
+  private openRegion(): void {
+    this.region = new QuotedRegion(this.delimiter, this.line, this.rows, this);
+  }
+
+  private async closeRegion(): Promise<void> {
+    const region = this.region!;
+    this.region = null;
+    this.quotedFieldOpen = false;
+    await region.end();
+  }
+}
+
 /**
  * Turns a byte stream into CSV events: first the header (delimiter detected from the first
  * line), then each row with the line it starts on. Quoting is strict (RFC 4180); at the first
  * unparseable spot one `broken` event is given and the rest of the body is only read (so that
- * it is hashed), never parsed. The parser is fed one chunk at a time and only when the rows of
- * the previous chunk were taken, so memory stays at one chunk however large the file is.
+ * it is hashed), never parsed. Rows are read one piece of input at a time and only when the
+ * rows of the previous piece were taken, so memory stays at one piece however large the file is.
  */
 export async function* csvEvents(source: AsyncIterable<Buffer>): AsyncGenerator<CsvEvent> {
   const iterator = source[Symbol.asyncIterator]();
@@ -165,67 +395,22 @@ export async function* csvEvents(source: AsyncIterable<Buffer>): AsyncGenerator<
       .replace(/\r$/, '');
     const delimiter = detectDelimiter(firstLine);
 
-    let queue: CsvRow[] = [];
-    // Line numbers are counted here: csv-parse's own count takes a CRLF inside a quoted field
-    // for two lines. A row starts on the line after the previous row's last line, plus the
-    // empty lines skipped in between.
-    let nextLine = 1;
-    let previousEmptyLines = 0;
-    let broken: { line: number; detail: string } | null = null;
-    const parser = parse({
-      delimiter,
-      // Both, so that a file whose lines end differently here and there is still read right.
-      record_delimiter: ['\r\n', '\n'],
-      bom: true,
-      relax_column_count: true, // a row with the wrong number of fields is rejected as a row, not the whole file
-      skip_empty_lines: true,
-      skip_records_with_error: true, // errors come to on_skip in order with the rows, instead of destroying the stream
-      max_record_size: MAX_RECORD_BYTES,
-      // Rows are taken here, synchronously and in file order, and not pushed into the stream.
-      on_record: (record: string[], context) => {
-        const line = nextLine + (context.empty_lines - previousEmptyLines);
-        previousEmptyLines = context.empty_lines;
-        nextLine = line + 1 + lineBreaksIn(record);
-        if (!broken) queue.push({ line, fields: record });
-        return null;
-      },
-      on_skip: (error) => {
-        const emptyLines = (error as { empty_lines?: number } | undefined)?.empty_lines ?? previousEmptyLines;
-        broken ??= { line: nextLine + (emptyLines - previousEmptyLines), detail: describeCsvError(error) };
-        return undefined;
-      },
-    });
-    let parserError: Error | null = null;
-    parser.on('error', (error) => {
-      parserError = error;
-    });
-    parser.resume();
-    const feed = (buffer: Buffer) =>
-      new Promise<void>((resolve) => {
-        parser.write(buffer, (error) => {
-          if (error) broken ??= { line: nextLine, detail: describeCsvError(error as CsvError) };
-          resolve();
-        });
-      });
-    const end = () => new Promise<void>((resolve) => parser.end(() => resolve()));
-
-    await feed(headBuffer);
-    if (ended) await end();
+    const reader = new CsvReader(delimiter);
+    await reader.push(headBuffer);
+    if (ended) await reader.end();
     let headerSeen = false;
     for (;;) {
-      if (queue.length > 0) {
-        const rows = queue;
-        queue = [];
+      const rows = reader.take();
+      if (rows.length > 0) {
         if (!headerSeen) {
           headerSeen = true;
           yield { kind: 'header', columns: rows.shift()!.fields.map((c) => c.trim()), delimiter };
         }
         if (rows.length > 0) yield { kind: 'rows', rows };
       }
-      const stop: { line: number; detail: string } | null = broken ?? (parserError ? { line: nextLine, detail: describeCsvError(undefined) } : null);
-      if (stop) {
-        if (!headerSeen) throw new CsvHeaderError(`the header cannot be parsed: ${stop.detail}`);
-        yield { kind: 'broken', line: stop.line, detail: stop.detail };
+      if (reader.broken) {
+        if (!headerSeen) throw new CsvHeaderError(`the header cannot be parsed: ${reader.broken.detail}`);
+        yield { kind: 'broken', line: reader.broken.line, detail: reader.broken.detail };
         // Read the rest without parsing: it still counts against the size limit and the hash.
         for (;;) if ((await iterator.next()).done) break;
         return;
@@ -234,9 +419,9 @@ export async function* csvEvents(source: AsyncIterable<Buffer>): AsyncGenerator<
       const next = await iterator.next();
       if (next.done) {
         ended = true;
-        await end();
+        await reader.end();
       } else {
-        await feed(next.value);
+        await reader.push(next.value);
       }
     }
     if (!headerSeen) yield { kind: 'header', columns: [], delimiter };
