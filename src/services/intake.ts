@@ -233,7 +233,8 @@ export async function importCsvStream(ctx: AppContext, source: AsyncIterable<Uin
     if (settled) return settled;
   }
 
-  const events = csvEvents(meter(source, maxBytes, hash));
+  // The hash is only kept with an Idempotency-Key: without one, hashing the body is wasted work.
+  const events = csvEvents(meter(source, maxBytes, idempotencyKey ? hash : undefined));
   let columns: string[];
   try {
     const first = await events.next();
