@@ -24,13 +24,24 @@ export interface AnalyzeThreshold {
  */
 export const ANALYZE_THRESHOLD: AnalyzeThreshold = { minimumChanges: 10_000, fraction: 0.5 };
 
-/** The tables of the current schema whose statistics are out of date by the threshold. */
+/**
+ * The tables of the current schema whose statistics are out of date by the threshold: by the
+ * changes counted since the last ANALYZE, or by the table's size on disk. The counters reach
+ * pg_stat_user_tables only when a busy backend gets round to reporting them, seconds late in a
+ * burst; the size is current. A table with rows that was never analyzed with rows in it
+ * (relpages 0) is always out of date: the planner then knows nothing of its keys and takes a
+ * join on one for a join on a handful of values, scanning the whole table every time.
+ */
 export async function staleStatistics(db: Queryable, tables: readonly string[], threshold: AnalyzeThreshold): Promise<string[]> {
   const { rows } = await db.query<{ relname: string }>(
     `select c.relname
        from pg_class c join pg_stat_user_tables s on s.relid = c.oid
+            cross join lateral (select pg_relation_size(c.oid) / current_setting('block_size')::float8 as pages) size
       where c.relnamespace = current_schema()::regnamespace and c.relname = any($1)
-        and s.n_mod_since_analyze >= $2 + $3 * greatest(c.reltuples, 0)
+        and (s.n_mod_since_analyze >= $2 + $3 * greatest(c.reltuples, 0)
+             or (c.relpages = 0 and size.pages > 0)
+             or (c.relpages > 0 and c.reltuples >= 0
+                 and size.pages * (c.reltuples / c.relpages) - c.reltuples >= $2 + $3 * c.reltuples))
       order by c.relname`,
     [tables, threshold.minimumChanges, threshold.fraction],
   );
