@@ -162,10 +162,11 @@ export interface NewTask {
 }
 
 /**
- * The explanations of a chunk as one JSON array, for `jsonb_array_elements(…) with ordinality`
+ * The explanations of a chunk as one JSON array, for `json_array_elements(…) with ordinality`
  * joined on the position. An explanation is a kilobyte or two of JSON full of quotes: as a
  * `jsonb[]` parameter every one is escaped into an array literal and unescaped again, which
- * cost twice what the rest of writing the task costs.
+ * cost twice what the rest of writing the task costs. The column is json (see migration 080):
+ * each element is stored as the text it is.
  */
 function explanationsJson(items: readonly { explanation: unknown }[]): string {
   return JSON.stringify(items.map((item) => item.explanation));
@@ -183,7 +184,7 @@ export async function insertTasks(tx: Client, tasks: readonly NewTask[]): Promis
        from unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::date[], $6::text[], $7::uuid[], $8::text[], $9::text[],
                    $10::bool[], $12::int[], $13::date[]) with ordinality
             as u(household_id, municipality, status, priority, due_date, team, assignee, channel, result, suppressed, version, matched_on, position)
-       join jsonb_array_elements($11::jsonb) with ordinality as e(explanation, position) on e.position = u.position
+       join json_array_elements($11::json) with ordinality as e(explanation, position) on e.position = u.position
       order by u.position
      returning id, household_id`,
     values: [
@@ -229,7 +230,7 @@ export async function updateTasks(tx: Client, updates: readonly TaskUpdate[]): P
             channel = u.channel, explanation = e.explanation, rule_set_version = u.version, updated_at = now()
        from unnest($1::bigint[], $2::int[], $3::date[], $4::text[], $5::text[], $7::int[]) with ordinality
               as u(id, priority, due_date, team, channel, version, position)
-            join jsonb_array_elements($6::jsonb) with ordinality as e(explanation, position) on e.position = u.position
+            join json_array_elements($6::json) with ordinality as e(explanation, position) on e.position = u.position
       where t.id = u.id and t.status <> 'closed'`,
     values: [
       updates.map((u) => u.taskId),

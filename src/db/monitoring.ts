@@ -65,7 +65,7 @@ const BOUNDS = `bounds as (select ${T0} as t0, ${T1} as t1)`;
 /** Rule names of a task's explanation; a malformed explanation has none. */
 const RULE_NAMES = (explanation: string) =>
   `(select distinct r->>'name' as key
-      from jsonb_array_elements(case when jsonb_typeof(${explanation}->'rules') = 'array' then ${explanation}->'rules' else '[]'::jsonb end) r
+      from json_array_elements(case when json_typeof(${explanation}->'rules') = 'array' then ${explanation}->'rules' else '[]'::json end) r
      where r->>'name' is not null)`;
 
 /** Channel of a task's first contact attempt. */

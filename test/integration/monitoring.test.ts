@@ -270,6 +270,25 @@ describe('monitoring summary', () => {
       { action: 'monitoring.export', object_id: '2025-03-01..2025-04-30 by rule', municipality_code: '1916' },
     ]));
   });
+
+  it('takes rule names only from rule objects in an explanation; any other shape counts as no rule', async () => {
+    const { rows: tasks } = await t.ctx.pool.query<{ id: number; explanation: unknown }>(`select id, explanation from tasks where municipality_code = '0363'`);
+    expect(tasks).toHaveLength(1);
+    const groups = async () => (await summary('rule', admin, '&municipality=0363')).rows.filter((r) => r.timesFired !== 0 || r.group === null).map((r) => r.group);
+    try {
+      for (const [explanation, expected] of [
+        [{ rules: 5 }, [null]],
+        [{}, [null]],
+        [[1, 2], [null]],
+        [{ rules: [1, 'x', null, [], { name: 'crisis' }] }, ['crisis']],
+      ] as const) {
+        await t.ctx.pool.query(`update tasks set explanation = $1 where id = $2`, [JSON.stringify(explanation), tasks[0]!.id]);
+        expect(await groups()).toEqual(expected);
+      }
+    } finally {
+      await t.ctx.pool.query(`update tasks set explanation = $1 where id = $2`, [JSON.stringify(tasks[0]!.explanation), tasks[0]!.id]);
+    }
+  });
 });
 
 describe('monitoring access and input', () => {
