@@ -104,7 +104,7 @@ async function steadyLatency(url: string, key: string, ctx: AppContext, seconds:
   const { rows } = await ctx.pool.query<{ p50: number; p95: number }>(
     `select percentile_cont(0.5) within group (order by ms) as p50, percentile_cont(0.95) within group (order by ms) as p95
        from (select extract(epoch from t.created_at - s.received_at) * 1000 as ms
-               from signals s join tasks t on t.id = s.task_id where s.external_id like 'STEADY-%') x`,
+               from signals s join task_signals ts on ts.signal_id = s.id join tasks t on t.id = ts.task_id where s.external_id like 'STEADY-%') x`,
   );
   return { sent, p50: rows[0]!.p50, p95: rows[0]!.p95 };
 }
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
     const totalSeconds = (performance.now() - started) / 1000;
     const { rows: counts } = await pool.query<{ tasks: number; households: number; unattached: number }>(
       `select (select count(*)::int from tasks) as tasks, (select count(*)::int from households) as households,
-              (select count(*)::int from signals where task_id is null and municipality_code is not null) as unattached`,
+              (select count(*)::int from signals s where not exists (select 1 from task_signals ts where ts.signal_id = s.id) and municipality_code is not null) as unattached`,
     );
     const rate = SIGNALS / totalSeconds;
 

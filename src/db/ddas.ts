@@ -110,7 +110,8 @@ export async function casePage(db: Queryable, municipality: string, period: Expo
        from (select id, result, status, matched_on, picked_up_date from tasks
               where municipality_code = $1 and matched_on between $2::date and $3::date
               order by matched_on, id offset $4 limit $5) t
-       left join signals s on s.task_id = t.id
+       left join task_signals ts on ts.task_id = t.id
+       left join signals s on s.id = ts.signal_id
       group by t.id, t.result, t.status, t.matched_on, t.picked_up_date
       order by t.matched_on, t.id`,
     [municipality, period.from, period.to, offset, limit],
@@ -118,7 +119,7 @@ export async function casePage(db: Queryable, municipality: string, period: Expo
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const [signals, attempts] = await Promise.all([
-    db.query<{ task_id: number; id: number }>(`select task_id, id from signals where task_id = any($1) order by task_id, id`, [ids]),
+    db.query<{ task_id: number; id: number }>(`select task_id, signal_id as id from task_signals where task_id = any($1) order by task_id, signal_id`, [ids]),
     db.query<{ task_id: number; channel: ContactChannel; reached: boolean; attempt_date: string; day_part: DayPart | null }>(
       `select task_id, channel, reached, attempt_date, day_part from contact_attempts where task_id = any($1) order by task_id, attempt_date, id`,
       [ids],

@@ -72,8 +72,9 @@ export async function loadSnapshots(
       prepared(
         'signals',
         `select s.id, s.household_id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
-                s.warm_handover, s.end_of_supply, s.birth_date, s.status, s.task_id
+                s.warm_handover, s.end_of_supply, s.birth_date, s.status, ts.task_id
            from unnest($1::bigint[]) as h(id) join signals s on s.household_id = h.id
+           left join task_signals ts on ts.signal_id = s.id
           order by s.household_id, s.signal_date, s.id`,
         [ids],
       ),
@@ -244,16 +245,27 @@ export async function updateTasks(tx: Client, updates: readonly TaskUpdate[]): P
   });
 }
 
-/** Attaches signals to their task and sets their status, in one statement. */
+/**
+ * Links signals to their task and sets the status of those given one, in two statements. A
+ * signal is linked once (the primary key of task_signals): only signals without a task are
+ * handed in, and the household's row lock keeps a second evaluation from linking them too.
+ */
 export async function attachSignals(tx: Client, links: readonly { signalId: number; taskId: number; status: SignalStatus | null }[]): Promise<void> {
   if (links.length === 0) return;
   await tx.query(
     prepared(
-      'attach-signals',
-      `update signals s set task_id = u.task_id, status = coalesce(u.status, s.status)
-         from unnest($1::bigint[], $2::bigint[], $3::text[]) as u(id, task_id, status)
-        where s.id = u.id`,
-      [links.map((l) => l.signalId), links.map((l) => l.taskId), links.map((l) => l.status)],
+      'link-signals',
+      `insert into task_signals (signal_id, task_id) select * from unnest($1::bigint[], $2::bigint[])`,
+      [links.map((l) => l.signalId), links.map((l) => l.taskId)],
+    ),
+  );
+  const withStatus = links.filter((l) => l.status !== null);
+  if (withStatus.length === 0) return;
+  await tx.query(
+    prepared(
+      'signal-status',
+      `update signals s set status = u.status from unnest($1::bigint[], $2::text[]) as u(id, status) where s.id = u.id`,
+      [withStatus.map((l) => l.signalId), withStatus.map((l) => l.status)],
     ),
   );
 }

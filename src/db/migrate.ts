@@ -8,9 +8,10 @@ const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '
 /**
  * Applies the plain-SQL migrations in src/db/migrations in name order, each in its own
  * transaction, under an advisory lock so that several replicas starting at once apply each
- * migration exactly once. Returns the names applied by this call.
+ * migration exactly once. Returns the names applied by this call. `until` stops after the
+ * migration of that name (an upgrade test starts from an older schema that way).
  */
-export async function migrate(pool: Pool, schema: string): Promise<string[]> {
+export async function migrate(pool: Pool, schema: string, options: { until?: string } = {}): Promise<string[]> {
   const client = await pool.connect();
   const applied: string[] = [];
   try {
@@ -21,6 +22,7 @@ export async function migrate(pool: Pool, schema: string): Promise<string[]> {
       const done = new Set((await client.query<{ name: string }>(`select name from "${schema}".schema_migrations`)).rows.map((r) => r.name));
       const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
       for (const file of files) {
+        if (options.until !== undefined && file > options.until) break;
         if (done.has(file)) continue;
         const sql = await readFile(path.join(MIGRATIONS_DIR, file), 'utf8');
         await client.query('begin');

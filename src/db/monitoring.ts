@@ -142,9 +142,9 @@ export async function signalFigures(db: Queryable, scope: MonitoringScope, group
   }>(
     `with ${BOUNDS},
      sig as (
-       select s.id, s.household_id, s.partner_type, s.status, s.signal_date, s.task_id,
+       select s.id, s.household_id, s.partner_type, s.status, s.signal_date, ts.task_id,
               (s.received_at at time zone 'Europe/Amsterdam')::date as received_date
-         from signals s, bounds b
+         from bounds b, signals s left join task_signals ts on ts.signal_id = s.id
         where s.municipality_code = any($1) and s.received_at >= b.t0 and s.received_at < b.t1
      ),
      flagged as (
@@ -191,7 +191,7 @@ export async function signalFigures(db: Queryable, scope: MonitoringScope, group
 function taskKeyJoin(grouping: Grouping, qualifyTeams: boolean): string {
   switch (grouping) {
     case 'partnerType':
-      return `left join lateral (select distinct s.partner_type::text as key from signals s where s.task_id = t.id) k on true`;
+      return `left join lateral (select distinct s.partner_type::text as key from task_signals ts join signals s on s.id = ts.signal_id where ts.task_id = t.id) k on true`;
     case 'team':
       return `cross join lateral (select ${TEAM_KEY('t', qualifyTeams)} as key) k`;
     case 'rule':
@@ -314,7 +314,7 @@ export async function firstAttemptRows(db: Queryable, scope: MonitoringScope, gr
         where not pt.suppressed and f.attempt_date between $2::date and $3::date
      )
      select k.key, t.attempt_date, t.channel, t.due_date,
-            ((select min(s.received_at) from signals s where s.task_id = t.id) at time zone 'Europe/Amsterdam')::date::text as first_received
+            ((select min(s.received_at) from task_signals ts join signals s on s.id = ts.signal_id where ts.task_id = t.id) at time zone 'Europe/Amsterdam')::date::text as first_received
        from fa t
        ${keyJoin}`,
     [scope.municipalities, scope.from, scope.to],

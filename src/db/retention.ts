@@ -26,8 +26,8 @@ export async function purgeExpired(tx: Client, policy: RetentionPolicy, now: Dat
             phone = null, email = null, purged_at = $3
       where s.purged_at is null
         and (
-          (s.task_id is null and s.status = 'not_resident' and s.received_at < $1)
-          or exists (select 1 from tasks t where t.id = s.task_id and t.status = 'closed'
+          (s.status = 'not_resident' and s.received_at < $1 and not exists (select 1 from task_signals ts where ts.signal_id = s.id))
+          or exists (select 1 from task_signals ts join tasks t on t.id = ts.task_id where ts.signal_id = s.id and t.status = 'closed'
                        and ((t.suppressed and s.received_at < $1) or (not t.suppressed and t.closed_at < $2)))
         )`,
     [untaskedBefore, closedBefore, now],

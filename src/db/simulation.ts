@@ -38,8 +38,9 @@ export async function* snapshotsForPeriod(
     const signals = await openCopy(
       signalClient,
       `select s.household_id, h.postcode, s.id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
-              s.warm_handover, s.end_of_supply, s.birth_date, s.task_id
+              s.warm_handover, s.end_of_supply, s.birth_date, ts.task_id
          from signals s join households h on h.id = s.household_id
+         left join task_signals ts on ts.signal_id = s.id
         where s.received_at < ${period.end} and s.household_id in (${period.households})
         order by s.household_id`,
     );

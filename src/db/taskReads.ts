@@ -103,9 +103,11 @@ export async function findVisibleHousehold(db: Queryable, actor: Actor, id: numb
     if (!rowCount) return null;
   }
   const { rows: signalRows } = await db.query<HouseholdSignalRow>(
-    `select id, task_id, partner_type, partner_name, external_id, signal_date, origin_date, amount_cents, crisis, warm_handover,
-            end_of_supply, status, received_at, bsn, initials, prefix, surname, birth_date, gender, phone, email
-       from signals where household_id = $1 order by signal_date, id`,
+    `select s.id, ts.task_id, s.partner_type, s.partner_name, s.external_id, s.signal_date, s.origin_date, s.amount_cents, s.crisis,
+            s.warm_handover, s.end_of_supply, s.status, s.received_at, s.bsn, s.initials, s.prefix, s.surname, s.birth_date, s.gender,
+            s.phone, s.email
+       from signals s left join task_signals ts on ts.signal_id = s.id
+      where s.household_id = $1 order by s.signal_date, s.id`,
     [id],
   );
   const tasks = (await toTaskViews(db, taskRows)).map(({ signals: _signals, ...task }) => task);

@@ -153,7 +153,7 @@ export interface LockedTask extends TaskRow {
 /** One task row, locked for the rest of the transaction; null when the visibility SQL hides it. */
 export async function lockTask(db: Queryable, id: number, visibility: { sql: string; params: unknown[] }): Promise<LockedTask | null> {
   const { rows } = await db.query<LockedTask>(
-    `select ${TASK_COLUMNS}, (select min(s.signal_date) from signals s where s.task_id = t.id) as earliest_signal_date
+    `select ${TASK_COLUMNS}, (select min(s.signal_date) from task_signals ts join signals s on s.id = ts.signal_id where ts.task_id = t.id) as earliest_signal_date
        from tasks t where t.id = $1 and ${visibility.sql} for update of t`,
     [id, ...visibility.params],
   );
@@ -226,7 +226,8 @@ export async function insertAttempt(db: Queryable, taskId: number, attempt: NewA
      ), task as (
        update tasks set picked_up_date = least(coalesce(picked_up_date, $4::date), $4::date), overdue = false, updated_at = $7 where id = $1
      ), picked_up as (
-       update signals set status = 'picked_up' where task_id = $1 and status = 'not_yet_picked_up'
+       update signals s set status = 'picked_up' from task_signals ts
+        where ts.task_id = $1 and s.id = ts.signal_id and s.status = 'not_yet_picked_up'
      ), history as (
        insert into task_history (task_id, actor_key_id, action, detail, at)
        select $1, $6, 'contact-attempt',
@@ -307,7 +308,8 @@ export async function closeTask(
     `with closed as (
        update tasks set status = 'closed', result = $2, overdue = false, closed_at = $3, updated_at = $3 where id = $1
      ), signals as (
-       update signals set status = $4 where $4::text is not null and task_id = $1 and status = 'not_yet_picked_up'
+       update signals s set status = $4 from task_signals ts
+        where $4::text is not null and ts.task_id = $1 and s.id = ts.signal_id and s.status = 'not_yet_picked_up'
      ), note as (
        insert into task_notes (task_id, text, author_key_id, created_at) select $1, $5, $6, $3 where $5::text is not null returning id
      )

@@ -72,9 +72,10 @@ interface TaskSignalRow {
 export async function toTaskViews(db: Queryable, rows: TaskRow[]): Promise<TaskView[]> {
   if (rows.length === 0) return [];
   const { rows: signalRows } = await db.query<TaskSignalRow>(
-    `select id, task_id, partner_type, partner_name, external_id, signal_date, origin_date, amount_cents, crisis, warm_handover,
-            end_of_supply, status, received_at
-       from signals where task_id = any($1) order by signal_date, id`,
+    `select s.id, ts.task_id, s.partner_type, s.partner_name, s.external_id, s.signal_date, s.origin_date, s.amount_cents, s.crisis,
+            s.warm_handover, s.end_of_supply, s.status, s.received_at
+       from task_signals ts join signals s on s.id = ts.signal_id
+      where ts.task_id = any($1) order by s.signal_date, s.id`,
     [rows.map((r) => r.id)],
   );
   const byTask = new Map<number, TaskView['signals']>();

@@ -139,7 +139,7 @@ export async function personalTask(
   await db.query(
     `update signals set bsn = $2, initials = $3, surname = $4, phone = $5, email = $6, birth_date = '1961-04-05',
             external_id = $7 || id || '-' || $8
-      where task_id = $1`,
+      where id in (select signal_id from task_signals where task_id = $1)`,
     personal
       ? [seeded.taskId, SECRET.bsn, SECRET.initials, SECRET.surname, SECRET.phone, SECRET.email, marker, ++externalSequence]
       : [seeded.taskId, '111222333', 'B.', 'Bewoner', '0687654321', 'b@example.org', 'B-', ++externalSequence],

@@ -55,9 +55,12 @@ export async function seedTask(db: Queryable, input: SeedTaskInput): Promise<See
   const signalIds: number[] = [];
   for (const [i, date] of (input.signalDates ?? ['2025-01-06']).entries()) {
     const signal = await db.query<{ id: number }>(
-      `insert into signals (batch_id, household_id, municipality_code, task_id, partner_type, external_id, signal_date, amount_cents)
-       values ($1, $2, $3, $4, $5, $6, $7, 12500) returning id`,
-      [batch, householdId, input.municipality, taskId, input.partnerType ?? 'energy', `seed-${taskId}-${i}`, date],
+      `with s as (
+         insert into signals (batch_id, household_id, municipality_code, partner_type, external_id, signal_date, amount_cents)
+         values ($1, $2, $3, $4, $5, $6, 12500) returning id
+       ), link as (insert into task_signals (signal_id, task_id) select id, $7 from s)
+       select id from s`,
+      [batch, householdId, input.municipality, input.partnerType ?? 'energy', `seed-${taskId}-${i}`, date, taskId],
     );
     signalIds.push(signal.rows[0]!.id);
   }
@@ -94,8 +97,11 @@ export async function seedManyTasks(db: Queryable, count: number, input: SeedMan
          from h
        returning id, household_id
      ), s as (
-       insert into signals (batch_id, household_id, municipality_code, task_id, partner_type, external_id, signal_date, amount_cents)
-       select $7::uuid, t.household_id, $1, t.id, 'energy', 'bulk-' || $5 || '-' || t.id, $8::date, 12500 from t
+       insert into signals (batch_id, household_id, municipality_code, partner_type, external_id, signal_date, amount_cents)
+       select $7::uuid, t.household_id, $1, 'energy', 'bulk-' || $5 || '-' || t.id, $8::date, 12500 from t
+       returning id, household_id
+     ), link as (
+       insert into task_signals (signal_id, task_id) select s.id, t.id from s join t on t.household_id = s.household_id
      )
      select id from t order by id`,
     [input.municipality, count, input.firstDueDate ?? '2025-02-03', input.dueDateSpreadDays ?? 60, tag, input.teams, batch, input.signalDate ?? '2025-01-06'],

@@ -78,7 +78,7 @@ describe('a worker killed mid-burst', () => {
     expect(await evaluatedCount()).toBe(households.length);
     const { rows } = await t.ctx.pool.query(
       `select count(*)::int as tasks, count(distinct household_id)::int as households,
-              (select count(*)::int from signals where task_id is null) as unattached
+              (select count(*)::int from signals s where not exists (select 1 from task_signals ts where ts.signal_id = s.id)) as unattached
          from tasks`,
     );
     expect(rows[0]).toEqual({ tasks: households.length, households: households.length, unattached: 0 });

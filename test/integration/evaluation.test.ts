@@ -62,24 +62,33 @@ describe('evaluation of households', () => {
     const [plainTask] = await tasksOf(plainHousehold!);
     expect(plainTask).toMatchObject({ priority: 50, team: 'zuid', channel: null });
     expect(plainTask.due_date).toBe(addWorkingDays(today, 10));
-    const { rows: signals } = await t.ctx.pool.query(`select task_id from signals where household_id = $1`, [plainHousehold]);
+    const { rows: signals } = await t.ctx.pool.query(
+      `select ts.task_id from signals s left join task_signals ts on ts.signal_id = s.id where s.household_id = $1`,
+      [plainHousehold],
+    );
+    expect(signals.length).toBeGreaterThan(0);
     expect(signals.every((s: { task_id: number }) => s.task_id === plainTask.id)).toBe(true);
     const { rows: household } = await t.ctx.pool.query(`select evaluation_pending_since from households where id = $1`, [plainHousehold]);
     expect(household[0].evaluation_pending_since).toBeNull();
   });
 
-  it('keeps every task its signals refer to: deleting one is refused, the references all resolve', async () => {
+  it('keeps every task and signal a link refers to: deleting either is refused, the references all resolve', async () => {
     const [household] = await seedSignals(t.ctx, [{ postcode: '2261AB', houseNumber: 77, partnerType: 'energy', amountCents: 70000, signalDate: recent }]);
     await evaluateHouseholds(t.ctx, [household!]);
     const [task] = await tasksOf(household!);
     await expect(t.ctx.pool.query(`delete from tasks where id = $1`, [task.id])).rejects.toMatchObject({ code: '23001' });
-    // Every task's household and municipality, and every signal's task, exist.
-    const { rows } = await t.ctx.pool.query<{ dangling: number }>(
+    await expect(t.ctx.pool.query(`delete from signals where household_id = $1`, [household])).rejects.toMatchObject({ code: '23001' });
+    // Every task's household and municipality, and both ends of every signal's link, exist.
+    const { rows } = await t.ctx.pool.query<{ dangling: number; linked: number }>(
       `select (select count(*) from tasks t where not exists (select 1 from households h where h.id = t.household_id)
                                                or not exists (select 1 from municipalities m where m.code = t.municipality_code))
-            + (select count(*) from signals s where s.task_id is not null and not exists (select 1 from tasks t where t.id = s.task_id)) as dangling`,
+            + (select count(*) from task_signals ts where not exists (select 1 from tasks t where t.id = ts.task_id)
+                                                       or not exists (select 1 from signals s where s.id = ts.signal_id)) as dangling,
+              (select count(*) from task_signals ts join signals s on s.id = ts.signal_id where s.household_id = $1) as linked`,
+      [household],
     );
     expect(Number(rows[0]!.dangling)).toBe(0);
+    expect(Number(rows[0]!.linked)).toBe(1);
   });
 
   it('is idempotent: a second delivery changes nothing, parallel evaluations give one open task', async () => {
@@ -109,7 +118,7 @@ describe('evaluation of households', () => {
     expect(tasks).toHaveLength(1);
     expect(tasks[0].priority).toBe(100 + 20 + 30);
     expect(tasks[0].due_date <= before.due_date).toBe(true);
-    const { rows } = await t.ctx.pool.query(`select count(*)::int as n from signals where household_id = $1 and task_id = $2`, [household, before.id]);
+    const { rows } = await t.ctx.pool.query(`select count(*)::int as n from signals s join task_signals ts on ts.signal_id = s.id where s.household_id = $1 and ts.task_id = $2`, [household, before.id]);
     expect(rows[0].n).toBe(2);
   });
 
@@ -123,7 +132,7 @@ describe('evaluation of households', () => {
     expect(tasks).toHaveLength(2);
     expect(tasks[1]).toMatchObject({ status: 'closed', suppressed: true, result: 'already_known_debt_help' });
     expect(tasks[1].explanation.suppressedBy).toBe('known');
-    const { rows } = await t.ctx.pool.query(`select status from signals where task_id = $1`, [tasks[1].id]);
+    const { rows } = await t.ctx.pool.query(`select s.status from task_signals ts join signals s on s.id = ts.signal_id where ts.task_id = $1`, [tasks[1].id]);
     expect(rows.map((r: { status: string }) => r.status)).toEqual(['already_known_debt_help']);
   });
 

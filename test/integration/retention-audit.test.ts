@@ -24,7 +24,7 @@ async function closedTask(householdId: number, closedAt: string, suppressed: boo
      values ($1, '1916', 'closed', $2, $3, $4) returning id`,
     [householdId, suppressed, suppressed ? 'not_picked_up_repeat_signal' : 'advice_or_quick_fix', closedAt],
   );
-  await t.ctx.pool.query(`update signals set task_id = $2 where household_id = $1 and task_id is null`, [householdId, rows[0].id]);
+  await t.ctx.pool.query(`insert into task_signals (signal_id, task_id) select s.id, $2 from signals s where s.household_id = $1 on conflict (signal_id) do nothing`, [householdId, rows[0].id]);
   await t.ctx.pool.query(`update households set evaluation_pending_since = null where id = $1`, [householdId]);
   return rows[0].id;
 }

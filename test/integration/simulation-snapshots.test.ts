@@ -27,7 +27,7 @@ async function closedTask(householdId: number, closedAt: string, result: string,
      values ($1, '1916', 'closed', 0, $2, null, $3::timestamptz - interval '3 days', $3::timestamptz, current_date) returning id`,
     [householdId, result, closedAt],
   );
-  await t.ctx.pool.query(`update signals set task_id = $1 where external_id = any($2)`, [rows[0]!.id, signalExternalIds]);
+  await t.ctx.pool.query(`insert into task_signals (signal_id, task_id) select id, $1 from signals where external_id = any($2)`, [rows[0]!.id, signalExternalIds]);
   return rows[0]!.id;
 }
 

@@ -49,7 +49,7 @@ describe('the consultant flow: queue → claim → attempts → close', () => {
     expect(first.json).toMatchObject({ taskId, channel: 'phone', reached: false, date: '2025-03-04', dayPart: 'morning', recordedBy: a.id });
     const { rows: afterFirst } = await t.ctx.pool.query(`select picked_up_date from tasks where id = $1`, [taskId]);
     expect(afterFirst[0].picked_up_date).toBe('2025-03-04');
-    const { rows: signals } = await t.ctx.pool.query(`select distinct status from signals where task_id = $1`, [taskId]);
+    const { rows: signals } = await t.ctx.pool.query(`select distinct s.status from task_signals ts join signals s on s.id = ts.signal_id where ts.task_id = $1`, [taskId]);
     expect(signals).toEqual([{ status: 'picked_up' }]);
 
     // An earlier attempt recorded later moves the pick-up date back to it (DDAS datumOpgepakt).

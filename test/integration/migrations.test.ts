@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.js';
+import { createPool, type Pool } from '../../src/db/pool.js';
+import { TEST_DATABASE_URL } from '../helpers/context.js';
+
+/**
+ * Upgrading an installation that already holds data: the schema of an older release is
+ * filled, then the newer migrations run over it.
+ */
+
+const schema = `t_migrations_${randomBytes(4).toString('hex')}`;
+let pool: Pool;
+
+beforeAll(async () => {
+  pool = createPool({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
+});
+afterAll(async () => {
+  await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => {});
+  await pool.end();
+});
+
+describe('090_task_signals', () => {
+  it("moves every signal's task into task_signals and leaves unlinked signals unlinked", async () => {
+    const before = await migrate(pool, schema, { until: '080_explanation_json.sql' });
+    expect(before.at(-1)).toBe('080_explanation_json.sql');
+
+    const { rows: seeded } = await pool.query<{ task_a: number; task_b: number }>(
+      `with m as (insert into municipalities (code, name) values ('1916', 'Pijnacker-Nootdorp') returning code),
+            b as (insert into signal_batches (source, status) values ('cli', 'completed') returning id),
+            h as (insert into households (address_key, municipality_code, postcode, house_number)
+                  select '2261AA|' || g || '||', (select code from m), '2261AA', g from generate_series(1, 2) g returning id),
+            t as (insert into tasks (household_id, municipality_code, status)
+                  select id, (select code from m), 'open' from h returning id, household_id),
+            s as (insert into signals (batch_id, household_id, municipality_code, task_id, partner_type, external_id, signal_date, amount_cents)
+                  select (select id from b), t.household_id, '1916', case when n < 3 then t.id end, 'energy', t.id || '-' || n, '2025-01-06', 100
+                    from t, generate_series(1, 3) n)
+       select min(id)::int as task_a, max(id)::int as task_b from t`,
+    );
+    const { task_a: taskA, task_b: taskB } = seeded[0]!;
+
+    expect(await migrate(pool, schema)).toEqual(['090_task_signals.sql']);
+
+    const { rows: links } = await pool.query<{ task_id: number; external_id: string }>(
+      `select ts.task_id::int, s.external_id from task_signals ts join signals s on s.id = ts.signal_id order by s.external_id`,
+    );
+    expect(links).toEqual([
+      { task_id: taskA, external_id: `${taskA}-1` },
+      { task_id: taskA, external_id: `${taskA}-2` },
+      { task_id: taskB, external_id: `${taskB}-1` },
+      { task_id: taskB, external_id: `${taskB}-2` },
+    ]);
+    const { rows: unlinked } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from signals s where not exists (select 1 from task_signals ts where ts.signal_id = s.id)`,
+    );
+    expect(unlinked[0]!.n).toBe(2);
+    const { rows: columns } = await pool.query(
+      `select 1 from information_schema.columns where table_schema = $1 and table_name = 'signals' and column_name = 'task_id'`,
+      [schema],
+    );
+    expect(columns).toHaveLength(0);
+    // A signal is linked at most once.
+    await expect(pool.query(`insert into task_signals (signal_id, task_id) select signal_id, $1 from task_signals limit 1`, [taskB])).rejects.toMatchObject({
+      code: '23505',
+    });
+  });
+});
