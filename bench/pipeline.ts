@@ -142,7 +142,10 @@ async function evaluatorRates(ctx: AppContext): Promise<{ engine: number; compil
   return { engine: engineRate, compiled: compiledRuns / ((performance.now() - compiledStarted) / 1000), identical };
 }
 
-/** Seeds `count` households with one or two signals each, straight into the tables. */
+/**
+ * Seeds `count` households with one or two signals each, straight into the tables; every other
+ * household also has a closed task its signals are linked to, as after a year of outreach.
+ */
 async function seedHouseholds(ctx: AppContext, count: number): Promise<void> {
   const batchId = (await ctx.pool.query<{ id: string }>(`insert into signal_batches (source, status) values ('cli', 'completed') returning id`)).rows[0]!.id;
   for (let start = 0; start < count; start += 100_000) {
@@ -159,6 +162,17 @@ async function seedHouseholds(ctx: AppContext, count: number): Promise<void> {
          from households h, generate_series(1, 1 + (h.house_number % 3 = 0)::int) k
         where h.address_key like 'sim|%' and h.house_number >= $2 and h.house_number < $3`,
       [batchId, start, end],
+    );
+    await ctx.pool.query(
+      `with t as (
+         insert into tasks (household_id, municipality_code, status, result, closed_at, created_at)
+         select h.id, '0363', 'closed', 'no_contact_possible', now() - interval '1 day', now() - interval '20 days'
+           from households h
+          where h.address_key like 'sim|%' and h.house_number >= $1 and h.house_number < $2 and h.house_number % 2 = 0
+         returning id, household_id
+       )
+       insert into task_signals (signal_id, task_id) select s.id, t.id from t join signals s on s.household_id = t.household_id`,
+      [start, end],
     );
   }
 }

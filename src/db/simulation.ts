@@ -8,15 +8,19 @@ import type { Client, Pool } from './pool.js';
  * with a signal received in [from, to], with
  * - its signals received up to `to` (later ones did not exist yet), and
  * - its tasks closed before `from` as the earlier tasks (repeat, previous result, known to
- *   debt help); tasks opened in or after the period are left out, so their signals point at a
- *   task the snapshot does not know and count as the open window again, as when they arrived.
+ *   debt help), each with its signals attached; tasks opened in or after the period are left
+ *   out, so their signals are attached to no task and count as the open window again, as when
+ *   they arrived.
  * The facts are computed as of `to`. Yields chunks, so a year of households never sits in memory.
  *
  * A simulation reads every household of a period, often all of them, so the rows come as two
  * streams in household order, each one `COPY (query) TO STDOUT` that PostgreSQL answers with a
  * single ordered scan: the signals (with the household's postcode) and the closed tasks. They
  * are merged here by household id. That is several times cheaper on both sides than looking the
- * households up chunk by chunk, and the streams wait while the caller works on a chunk.
+ * households up chunk by chunk, and the streams wait while the caller works on a chunk. The
+ * links between signals and tasks come with the tasks (the few closed before the period), not
+ * with the signals: joining task_signals to every signal of a year turned the ordered scan into
+ * hash joins and a sort on disk, three times as slow.
  * Chunks are small on purpose: a few hundred households are done with before the garbage
  * collector's next young-generation pass, so it never copies them; chunks of ten thousand
  * made that copying a third of a simulation's time.
@@ -38,15 +42,15 @@ export async function* snapshotsForPeriod(
     const signals = await openCopy(
       signalClient,
       `select s.household_id, h.postcode, s.id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
-              s.warm_handover, s.end_of_supply, s.birth_date, ts.task_id
+              s.warm_handover, s.end_of_supply, s.birth_date
          from signals s join households h on h.id = s.household_id
-         left join task_signals ts on ts.signal_id = s.id
         where s.received_at < ${period.end} and s.household_id in (${period.households})
         order by s.household_id`,
     );
     const tasks = await openCopy(
       taskClient,
-      `select t.household_id, t.id, t.result, t.assignee_key_id, t.created_at, t.closed_at
+      `select t.household_id, t.id, t.result, t.assignee_key_id, t.created_at, t.closed_at,
+              array(select ts.signal_id from task_signals ts where ts.task_id = t.id)
          from tasks t
         where t.status = 'closed' and t.closed_at < ${period.start} and t.household_id in (${period.households})
         order by t.household_id, t.closed_at`,
@@ -120,8 +124,19 @@ async function addClosedTasks(tasks: CopyTextRows, household: HouseholdSnapshot)
     const householdId = Number(row[0]);
     if (householdId > household.householdId) return;
     tasks.advance();
-    if (householdId === household.householdId) household.tasks.push(taskOf(row));
+    if (householdId === household.householdId) {
+      const task = taskOf(row);
+      household.tasks.push(task);
+      attachSignals(household, task.id, row[6]!);
+    }
   }
+}
+
+/** Attaches the household's signals listed in `signalIds` (a COPY text array: "{12,13}") to the task. */
+function attachSignals(household: HouseholdSnapshot, taskId: number, signalIds: string): void {
+  if (signalIds === '{}') return;
+  const ids = new Set(signalIds.slice(1, -1).split(',').map(Number));
+  for (const signal of household.signals) if (ids.has(signal.id)) signal.taskId = taskId;
 }
 
 function signalOf(row: CopyFields): SignalSnapshot {
@@ -137,7 +152,7 @@ function signalOf(row: CopyFields): SignalSnapshot {
     endOfSupply: row[10] === 't',
     birthDate: row[11]!,
     status: 'not_yet_picked_up',
-    taskId: row[12] === null ? null : Number(row[12]),
+    taskId: null, // set when a closed task of the stream lists it
   };
 }
 

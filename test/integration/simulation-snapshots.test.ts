@@ -70,7 +70,7 @@ describe('snapshotsForPeriod', () => {
     const first = households[0]!;
     expect(first).toMatchObject({ municipalityCode: '1916', postcode: '2261AA', today: TO });
     // The April signal did not exist yet; the task closed in the period is left out, so its
-    // signal ('feb') points at a task the snapshot does not know: back in the window.
+    // signal ('feb') is attached to no task: back in the window.
     expect(first.signals.map((s) => s.amountCents).sort()).toEqual([1000, 2000, 3000]);
     expect(first.tasks).toHaveLength(1);
     expect(first.tasks[0]).toMatchObject({ status: 'closed', result: 'no_help_needed', assigneeKeyId: null });
@@ -80,6 +80,7 @@ describe('snapshotsForPeriod', () => {
     expect(march.receivedAt).toBe('2025-03-05T07:15:30.123Z');
     const january = first.signals.find((s) => s.amountCents === 1000)!;
     expect(january.taskId).toBe(first.tasks[0]!.id);
+    expect(first.signals.find((s) => s.amountCents === 2000)!.taskId).toBeNull();
     expect(households[2]!.postcode).toBe('2261\\\tD');
   });
 
