@@ -9,7 +9,7 @@ import type { Client, Queryable } from './pool.js';
  * soon as a table has grown enough.
  */
 
-export const FAST_GROWING_TABLES = ['signals', 'households', 'tasks'] as const;
+export const FAST_GROWING_TABLES = ['signals', 'households', 'tasks', 'task_signals'] as const;
 
 export interface AnalyzeThreshold {
   /** Changed rows since the last ANALYZE before a table qualifies at all. */
