@@ -1,7 +1,9 @@
 /**
- * The compiled evaluator: a rule set turned into plain closures once, then evaluated
+ * The compiled evaluator: a rule set turned into plain functions once, then evaluated
  * synchronously, many thousands of times faster per household than a json-rules-engine run
- * (see bench/evaluator.ts). Simulating a rule change over a year of signals needs that.
+ * (see bench/evaluator.ts). Simulating a rule change over a year of signals needs that. The
+ * closures trace; the test that decides whether a rule fires is generated JavaScript with the
+ * same semantics (generate.ts).
  *
  * It reproduces json-rules-engine's semantics exactly, including the parts that only show on
  * odd input, and the differential tests (test/unit/rules-differential.test.ts) hold it to that:
@@ -20,6 +22,7 @@
  * to the engine.
  */
 import { evaluateWithEngine, traceWithEngine } from './engine.js';
+import { conditionPriority, generateRuleTest, prioritySets, type FactRecord } from './generate.js';
 import { OPERATORS, compilePath, type OperatorFn } from './operators.js';
 import {
   combineOutcome,
@@ -34,7 +37,7 @@ import {
 import { booleanOperatorOf, isFactReference, pointer, rulePriority, type Condition, type FactCondition, type RuleDefinition, type RuleSet } from './schema.js';
 
 /** A fact record as the evaluators take it (HouseholdFacts, or partial facts in tests). */
-export type FactRecord = Readonly<Record<string, unknown>>;
+export type { FactRecord };
 
 /** The same failure as json-rules-engine's UndefinedFactError. */
 export class UndefinedFactError extends Error {
@@ -62,7 +65,6 @@ export interface CompileOptions {
 interface CompiledCondition {
   /** The priority this condition has inside its parent's `all` / `any`. */
   readonly priority: number;
-  evaluate(facts: FactRecord): boolean;
   trace(facts: FactRecord): ConditionTrace;
   /** The trace of a condition that was not evaluated. */
   skeleton(): ConditionTrace;
@@ -99,11 +101,6 @@ class NotCompilable extends Error {
   }
 }
 
-/** json-rules-engine's condition priority: `parseInt`, and 1 when that gives nothing. */
-function conditionPriority(condition: { priority?: number }): number {
-  return Number.parseInt(String(condition.priority), 10) || 1;
-}
-
 function compileRead(fact: string, path: string | undefined, at: string): (facts: FactRecord) => unknown {
   const resolve = path ? compilePath(path) : null;
   if (path && !resolve) throw new NotCompilable(at, `path ${JSON.stringify(path)} is beyond $.name / [index] steps`);
@@ -129,10 +126,6 @@ function compileFactCondition(condition: FactCondition, at: string, operators: R
   return {
     priority: conditionPriority(condition),
     // The engine reads the value before the fact; keep the order so the same error surfaces first.
-    evaluate: (facts) => {
-      const value = readValue(facts);
-      return operator(readFact(facts), value);
-    },
     trace: (facts) => {
       const valueResult = readValue(facts);
       const factResult = readFact(facts);
@@ -152,14 +145,13 @@ function compileGroup(kind: 'all' | 'any', children: CompiledCondition[], priori
   const skeleton = (): ConditionTrace => wrap(children.map((child) => child.skeleton()));
 
   if (children.length === 0) {
-    return { priority, evaluate: () => true, trace: () => wrap([], true), skeleton };
+    return { priority, trace: () => wrap([], true), skeleton };
   }
   const only = children[0];
   if (children.length === 1 && only) {
     // A single condition is evaluated directly, without sets.
     return {
       priority,
-      evaluate: (facts) => only.evaluate(facts),
       trace: (facts) => {
         const trace = only.trace(facts);
         return wrap([trace], trace.result === true);
@@ -169,30 +161,10 @@ function compileGroup(kind: 'all' | 'any', children: CompiledCondition[], priori
   }
 
   // Sets of equal priority, highest first; each child remembers its position for the trace.
-  const byPriority = new Map<number, { child: CompiledCondition; position: number }[]>();
-  children.forEach((child, position) => {
-    const set = byPriority.get(child.priority) ?? [];
-    set.push({ child, position });
-    byPriority.set(child.priority, set);
-  });
-  const sets = [...byPriority.entries()].sort(([a], [b]) => b - a).map(([, set]) => set);
+  const sets = prioritySets(children.map((child, position) => ({ child, position, priority: child.priority })));
 
   return {
     priority,
-    evaluate: (facts) => {
-      let result = isAll;
-      for (const set of sets) {
-        if (result !== isAll) break; // decided: false for all, true for any
-        let setResult = isAll;
-        // Every condition of a set runs (the engine runs them in parallel).
-        for (const { child } of set) {
-          const passes = child.evaluate(facts) === true;
-          if (isAll ? !passes : passes) setResult = !isAll;
-        }
-        result = setResult;
-      }
-      return result;
-    },
     trace: (facts) => {
       const traces = children.map((child) => child.skeleton());
       let result = isAll;
@@ -221,7 +193,6 @@ function compileCondition(condition: Condition, at: string, operators: Readonly<
     const child = compileCondition((condition as { not: Condition }).not, `${at}/not`, operators);
     return {
       priority,
-      evaluate: (facts) => !child.evaluate(facts),
       trace: (facts) => {
         const trace = child.trace(facts);
         return { not: trace, result: trace.result !== true };
@@ -248,7 +219,7 @@ function compileRule(rule: RuleDefinition, index: number, operators: Readonly<Re
     priority: rulePriority(rule),
     definition: rule,
     facts: factsReferenced(rule.conditions),
-    test: root.evaluate,
+    test: generateRuleTest(rule.conditions, operators, (fact) => new UndefinedFactError(fact)),
     trace: root.trace,
   };
 }
