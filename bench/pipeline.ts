@@ -42,7 +42,7 @@ import { createApiKey } from '../src/services/apiKeys.js';
 import { defaultRuleSet } from '../src/services/evaluation.js';
 import { simulateRuleSet } from '../src/services/ruleSets.js';
 import { startEvaluateWorker } from '../workers/evaluate.js';
-import { copyReference, writeCsv } from './lib.js';
+import { BackendCpu, copyReference, processCpuMs, writeCsv } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -240,6 +240,9 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     worker = startEvaluateWorker(ctx);
 
+    const backends = new BackendCpu(pool, 'vroegsein');
+    await backends.start();
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const response = await fetch(`${url}/v1/signals`, {
       method: 'POST',
@@ -252,6 +255,8 @@ async function main(): Promise<void> {
     const acceptedSeconds = (performance.now() - started) / 1000;
     await waitUntilEvaluated(ctx);
     const totalSeconds = (performance.now() - started) / 1000;
+    const processCpu = processCpuMs(cpuBefore);
+    const databaseCpu = await backends.stop();
     const { rows: counts } = await pool.query<{ tasks: number; households: number; unattached: number }>(
       `select (select count(*)::int from tasks) as tasks, (select count(*)::int from households) as households,
               (select count(*)::int from signals s where not exists (select 1 from task_signals ts where ts.signal_id = s.id) and municipality_code is not null) as unattached`,
@@ -276,6 +281,10 @@ async function main(): Promise<void> {
       copySeconds: Number(copy.seconds.toFixed(2)),
       copyRowsPerSecond: Math.round(copyRate),
       ratio: Number((rate / copyRate).toFixed(3)),
+      // CPU per signal from upload to last task: this process (API, worker, load generator) and
+      // the PostgreSQL backends of its pool (null when the database is on another machine).
+      processCpuMicrosPerSignal: Math.round((processCpu * 1000) / SIGNALS),
+      databaseCpuMicrosPerSignal: databaseCpu === null ? null : Math.round((databaseCpu * 1000) / SIGNALS),
       steadySignals: steady.sent,
       latencyP50Ms: Math.round(steady.p50),
       latencyP95Ms: Math.round(steady.p95),
@@ -293,6 +302,9 @@ async function main(): Promise<void> {
     console.log(`CSV upload → 202            ${acceptedSeconds.toFixed(2).padStart(7)} s`);
     console.log(`CSV upload → last task      ${totalSeconds.toFixed(2).padStart(7)} s  ${fmt(rate).padStart(9)} signals/s`);
     console.log(`ratio end to end / COPY     ${result.ratio.toFixed(3)}`);
+    console.log(
+      `CPU per signal              this process ${result.processCpuMicrosPerSignal} µs, PostgreSQL ${result.databaseCpuMicrosPerSignal ?? '–'} µs (${result.cpus} cores give ${Math.round((result.cpus * 1e6) / rate)} µs per signal at this rate)`,
+    );
     console.log(`accept → task at 500/s      p50 ${result.latencyP50Ms} ms, p95 ${result.latencyP95Ms} ms (${fmt(steady.sent)} signals)`);
     console.log(`evaluations/s               json-rules-engine ${fmt(evaluators.engine)}, compiled ${fmt(evaluators.compiled)} (× ${result.evaluatorSpeedup}, identical: ${evaluators.identical})`);
     console.log(`peak RSS                    ${result.peakRssMiB} MiB (API, worker and load generator in one process)`);
