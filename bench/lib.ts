@@ -135,12 +135,16 @@ export function backendCpuMs(pid: number): number | null {
   }
 }
 
-/** Follows the backends of one application_name, sampling each one's CPU until it goes away. */
+/**
+ * Follows the backends of one application_name, sampling each one's CPU until it goes away (a
+ * backend that ends between samples keeps its last sample: a pool closes idle connections).
+ */
 export class BackendCpu {
   private readonly first = new Map<number, number>();
   private readonly last = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
-  private available = true;
+  /** Whether /proc answered for any backend: not when the database runs elsewhere. */
+  private available = false;
 
   constructor(
     private readonly observer: Pool,
@@ -151,10 +155,8 @@ export class BackendCpu {
     const { rows } = await this.observer.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [this.applicationName]);
     for (const { pid } of rows) {
       const ms = backendCpuMs(pid);
-      if (ms === null) {
-        this.available = false;
-        continue;
-      }
+      if (ms === null) continue; // ended since pg_stat_activity listed it, or not on this machine
+      this.available = true;
       if (!this.first.has(pid)) this.first.set(pid, ms);
       this.last.set(pid, ms);
     }
