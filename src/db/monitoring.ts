@@ -82,17 +82,23 @@ const FIRST_CHANNEL = (taskId: string) =>
 const TEAM_KEY = (task: string, qualified: boolean) =>
   qualified ? `case when ${task}.team is not null then ${task}.municipality_code || '/' || ${task}.team end` : `${task}.team`;
 
-/** The key join for signals (alias `f`, with `task_id`, `partner_type`, `received_date`). */
+/**
+ * The key join for signals (alias `f`, with `id`, `partner_type`, `received_date`). Only the
+ * groupings by the task's team, rules or channel look up the signal's task: for a year of a
+ * large municipality that lookup is a fifth of the query.
+ */
 function signalKeyJoin(grouping: Grouping, qualifyTeams: boolean): string {
   switch (grouping) {
     case 'partnerType':
       return `cross join lateral (select f.partner_type::text as key) k`;
     case 'team':
-      return `left join tasks st on st.id = f.task_id cross join lateral (select ${TEAM_KEY('st', qualifyTeams)} as key) k`;
+      return `left join task_signals fts on fts.signal_id = f.id left join tasks st on st.id = fts.task_id
+              cross join lateral (select ${TEAM_KEY('st', qualifyTeams)} as key) k`;
     case 'rule':
-      return `left join tasks st on st.id = f.task_id left join lateral ${RULE_NAMES('st.explanation')} k on true`;
+      return `left join task_signals fts on fts.signal_id = f.id left join tasks st on st.id = fts.task_id
+              left join lateral ${RULE_NAMES('st.explanation')} k on true`;
     case 'channel':
-      return `left join lateral ${FIRST_CHANNEL('f.task_id')} k on true`;
+      return `left join task_signals fts on fts.signal_id = f.id left join lateral ${FIRST_CHANNEL('fts.task_id')} k on true`;
     case 'month':
       return `cross join lateral (select to_char(f.received_date, 'YYYY-MM') as key) k`;
     case 'total':
@@ -142,9 +148,9 @@ export async function signalFigures(db: Queryable, scope: MonitoringScope, group
   }>(
     `with ${BOUNDS},
      sig as (
-       select s.id, s.household_id, s.partner_type, s.status, s.signal_date, ts.task_id,
+       select s.id, s.household_id, s.partner_type, s.status, s.signal_date,
               (s.received_at at time zone 'Europe/Amsterdam')::date as received_date
-         from bounds b, signals s left join task_signals ts on ts.signal_id = s.id
+         from signals s, bounds b
         where s.municipality_code = any($1) and s.received_at >= b.t0 and s.received_at < b.t1
      ),
      flagged as (
