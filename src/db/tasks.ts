@@ -1,5 +1,7 @@
 import type { TaskStatus, TaskView } from '../api/schemas/task.js';
 import type { Actor } from '../domain/apiKey.js';
+import { explainedRules } from '../domain/outreach.js';
+import type { RuleSet } from '../rules/schema.js';
 import type { ContactChannel, PartnerType, SignalStatus, TaskResult } from '../domain/codes.js';
 import type { Queryable } from './pool.js';
 
@@ -17,7 +19,8 @@ export interface TaskRow {
   result: TaskResult | null;
   suppressed: boolean;
   picked_up_date: string | null;
-  explanation: { ruleSetVersion?: number | null; rules?: TaskView['explanation']['rules'] };
+  /** As stored: per fired rule its name and facts (older tasks: the whole fired rule). */
+  explanation: { ruleSetVersion?: number | null; rules?: Record<string, unknown>[] };
   rule_set_version: number | null;
   created_at: Date;
   closed_at: Date | null;
@@ -68,9 +71,31 @@ interface TaskSignalRow {
   received_at: Date;
 }
 
-/** Turns task rows into the API's task view, loading their signals with one query. */
+/**
+ * The rule-set versions the explanations of `rows` name, by `municipality:version`: what the
+ * fired rules do is read from there (see Explanation in domain/outreach.ts).
+ */
+async function explainingRuleSets(db: Queryable, rows: readonly TaskRow[]): Promise<Map<string, RuleSet>> {
+  const wanted = new Map<string, { municipality: string; version: number }>();
+  for (const r of rows) {
+    const version = r.explanation.ruleSetVersion ?? r.rule_set_version;
+    if (version === null || !(r.explanation.rules ?? []).some((rule) => typeof rule.type !== 'string')) continue;
+    wanted.set(`${r.municipality_code}:${version}`, { municipality: r.municipality_code, version });
+  }
+  if (wanted.size === 0) return new Map();
+  const { rows: found } = await db.query<{ municipality_code: string; version: number; definition: RuleSet }>(
+    `select r.municipality_code, r.version, r.definition
+       from unnest($1::text[], $2::int[]) as w(municipality_code, version)
+       join rule_sets r on r.municipality_code = w.municipality_code and r.version = w.version`,
+    [[...wanted.values()].map((w) => w.municipality), [...wanted.values()].map((w) => w.version)],
+  );
+  return new Map(found.map((r) => [`${r.municipality_code}:${r.version}`, r.definition]));
+}
+
+/** Turns task rows into the API's task view, loading their signals and explaining rule sets with one query each. */
 export async function toTaskViews(db: Queryable, rows: TaskRow[]): Promise<TaskView[]> {
   if (rows.length === 0) return [];
+  const ruleSets = await explainingRuleSets(db, rows);
   const { rows: signalRows } = await db.query<TaskSignalRow>(
     `select s.id, ts.task_id, s.partner_type, s.partner_name, s.external_id, s.signal_date, s.origin_date, s.amount_cents, s.crisis,
             s.warm_handover, s.end_of_supply, s.status, s.received_at
@@ -113,7 +138,10 @@ export async function toTaskViews(db: Queryable, rows: TaskRow[]): Promise<TaskV
     pickedUpDate: r.picked_up_date,
     createdAt: r.created_at.toISOString(),
     closedAt: r.closed_at ? r.closed_at.toISOString() : null,
-    explanation: { ruleSetVersion: r.explanation.ruleSetVersion ?? r.rule_set_version, rules: r.explanation.rules ?? [] },
+    explanation: {
+      ruleSetVersion: r.explanation.ruleSetVersion ?? r.rule_set_version,
+      rules: explainedRules(r.explanation.rules ?? [], ruleSets.get(`${r.municipality_code}:${r.explanation.ruleSetVersion ?? r.rule_set_version}`)),
+    },
     signals: byTask.get(r.id) ?? [],
   }));
 }

@@ -1,4 +1,5 @@
-import type { Outcome } from '../rules/outcome.js';
+import { firedRule, type FiredRule, type Outcome } from '../rules/outcome.js';
+import type { RuleSet } from '../rules/schema.js';
 import { RESULT_FOR_SUPPRESSED_STATUS, type ContactChannel, type SignalStatus, type TaskResult } from './codes.js';
 import type { SignalSnapshot, TaskSnapshot } from './facts.js';
 import { addWorkingDays, daysBetween } from './workingDays.js';
@@ -27,9 +28,15 @@ export interface OutreachInput {
   today: string;
 }
 
+/**
+ * Why a task has its priority, as stored on the task: the rule-set version, and per fired rule
+ * its name and the fact values it tested. What a rule does (event type, points, reason, params)
+ * is in that version, which never changes; the task view adds it from there (db/tasks.ts), so
+ * each evaluation stores a third of the bytes it would with every rule's texts repeated.
+ */
 export interface Explanation {
   ruleSetVersion: number;
-  rules: { name: string; type: string; points: number; reason: string | null; params: Record<string, unknown>; facts: Record<string, unknown> }[];
+  rules: { name: string; facts: Record<string, unknown> }[];
   dueWorkingDays: number;
   suppressedBy: string | null;
 }
@@ -50,10 +57,26 @@ export type OutreachDecision =
       explanation: Explanation;
     };
 
+/**
+ * The fired rules of a stored explanation as the task view shows them: each completed from its
+ * rule in `ruleSet` (the version the explanation names). A rule stored whole, as explanations
+ * were before they held only names and facts, is shown as stored; a name the version does not
+ * have (which a stored version cannot lose) keeps its facts and no event.
+ */
+export function explainedRules(stored: readonly Record<string, unknown>[], ruleSet: RuleSet | undefined): FiredRule[] {
+  return stored.map((rule) => {
+    if (typeof rule.type === 'string') return rule as unknown as FiredRule;
+    const facts = (rule.facts ?? {}) as Record<string, unknown>;
+    const definition = ruleSet?.rules.find((candidate) => candidate.name === rule.name);
+    if (definition) return firedRule(definition, facts);
+    return { name: String(rule.name), type: 'unknown', points: 0, reason: null, params: {}, facts } as unknown as FiredRule;
+  });
+}
+
 export function explain(outcome: Outcome, ruleSetVersion: number): Explanation {
   return {
     ruleSetVersion,
-    rules: outcome.fired.map((f) => ({ name: f.name, type: f.type, points: f.points, reason: f.reason, params: f.params, facts: f.facts })),
+    rules: outcome.fired.map((f) => ({ name: f.name, facts: f.facts })),
     dueWorkingDays: outcome.dueWorkingDays,
     suppressedBy: outcome.suppressed?.rule ?? null,
   };

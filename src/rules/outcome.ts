@@ -107,17 +107,23 @@ export function combineOutcome(
         due = due === null ? event.params.workingDays : Math.min(due, event.params.workingDays);
         break;
     }
-    outcome.fired.push({
-      name: rule.name,
-      type: event.type,
-      points: event.type === 'score' ? event.params.points : 0,
-      reason,
-      params: { ...event.params },
-      facts,
-    });
+    outcome.fired.push(firedRule(rule, facts));
   }
   if (due !== null) outcome.dueWorkingDays = due;
   return outcome;
+}
+
+/** A rule that fired, with the fact values it tested: its event as the rule states it. */
+export function firedRule(rule: RuleDefinition, facts: Record<string, unknown>): FiredRule {
+  const event = rule.event;
+  return {
+    name: rule.name,
+    type: event.type,
+    points: event.type === 'score' ? event.params.points : 0,
+    reason: event.params.reason ?? null,
+    params: { ...event.params },
+    facts,
+  };
 }
 
 /** Pick the referenced facts of a rule out of the fact record. */

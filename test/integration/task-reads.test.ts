@@ -76,6 +76,28 @@ describe('task and household reads', () => {
     expect(task.json.signals[0]).toMatchObject({ partnerType: 'rent', amountCents: 150000 });
   });
 
+  it("explains with the rule set version's rules: stored are names and facts, shown is what each rule does", async () => {
+    const list = await coordinator.get('/v1/tasks?limit=1');
+    const id = list.json.tasks[0].id;
+    const { rows } = await t.ctx.pool.query<{ explanation: { rules: Record<string, unknown>[] } }>(`select explanation from tasks where id = $1`, [id]);
+    expect(rows[0]!.explanation.rules.map((rule) => Object.keys(rule).sort())).toEqual([['facts', 'name'], ['facts', 'name']]);
+    const task = await coordinator.get(`/v1/tasks/${id}`);
+    const shown = [...task.json.explanation.rules].sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name));
+    expect(shown).toEqual([
+      { name: 'large', type: 'score', points: 50, reason: 'large', params: { points: 50, reason: 'large' }, facts: { totalAmountCents: 150000 } },
+      { name: 'very large', type: 'score', points: 50, reason: 'very large', params: { points: 50, reason: 'very large' }, facts: { totalAmountCents: 150000 } },
+    ]);
+    // An explanation stored whole is shown as stored; a name the version lacks keeps its facts.
+    const whole = { name: 'earlier', type: 'route', points: 0, reason: 'as it was', params: { team: 'noord', reason: 'as it was' }, facts: { crisis: true } };
+    await t.ctx.pool.query(`update tasks set explanation = $2 where id = $1`, [id, JSON.stringify({ ruleSetVersion: 1, rules: [whole, { name: 'gone', facts: { signalCount: 2 } }] })]);
+    try {
+      const again = await coordinator.get(`/v1/tasks/${id}`);
+      expect(again.json.explanation.rules).toEqual([whole, { name: 'gone', type: 'unknown', points: 0, reason: null, params: {}, facts: { signalCount: 2 } }]);
+    } finally {
+      await t.ctx.pool.query(`update tasks set explanation = $2 where id = $1`, [id, JSON.stringify(rows[0]!.explanation)]);
+    }
+  });
+
   it('scopes consultants to their teams and answers 404 across teams and municipalities', async () => {
     const noord = await noordConsultant.get('/v1/tasks');
     expect(noord.json.tasks.map((task: { team: string }) => task.team)).toEqual(['noord', 'noord']);
