@@ -92,11 +92,12 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
     const updates: TaskUpdate[] = [];
     const links: { signalId: number; taskId: number; status: SignalStatus | null }[] = [];
 
+    const compiledSets = new Map([...ruleSets].map(([code, set]) => [code, compiledVersion(ctx.schema, code, set.version, set.definition)]));
     for (const snapshot of snapshots) {
       const municipality = snapshot.municipalityCode;
       const ruleSet = municipality ? ruleSets.get(municipality) : undefined;
-      if (!municipality || !ruleSet) continue; // not resident: nothing to evaluate
-      const compiled = compiledVersion(ctx.schema, municipality, ruleSet.version, ruleSet.definition);
+      const compiled = municipality ? compiledSets.get(municipality) : undefined;
+      if (!municipality || !ruleSet || !compiled) continue; // not resident: nothing to evaluate
       const facts = computeHouseholdFacts(snapshot);
       const outcome = await evaluateAsync(compiled, facts, { defaultDueWorkingDays: ctx.config.DEFAULT_DUE_WORKING_DAYS });
       const decision = decideOutreach({
