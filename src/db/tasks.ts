@@ -20,7 +20,7 @@ export interface TaskRow {
   suppressed: boolean;
   picked_up_date: string | null;
   /** As stored: per fired rule its name and facts (older tasks: the whole fired rule). */
-  explanation: { ruleSetVersion?: number | null; rules?: Record<string, unknown>[] };
+  explanation: { ruleSetVersion?: number | null; rules?: unknown[] };
   rule_set_version: number | null;
   created_at: Date;
   closed_at: Date | null;
@@ -79,7 +79,8 @@ async function explainingRuleSets(db: Queryable, rows: readonly TaskRow[]): Prom
   const wanted = new Map<string, { municipality: string; version: number }>();
   for (const r of rows) {
     const version = r.explanation.ruleSetVersion ?? r.rule_set_version;
-    if (version === null || !(r.explanation.rules ?? []).some((rule) => typeof rule.type !== 'string')) continue;
+    const rules = Array.isArray(r.explanation.rules) ? r.explanation.rules : [];
+    if (version === null || !rules.some((rule) => typeof (rule as { type?: unknown } | null)?.type !== 'string')) continue;
     wanted.set(`${r.municipality_code}:${version}`, { municipality: r.municipality_code, version });
   }
   if (wanted.size === 0) return new Map();
@@ -140,7 +141,7 @@ export async function toTaskViews(db: Queryable, rows: TaskRow[]): Promise<TaskV
     closedAt: r.closed_at ? r.closed_at.toISOString() : null,
     explanation: {
       ruleSetVersion: r.explanation.ruleSetVersion ?? r.rule_set_version,
-      rules: explainedRules(r.explanation.rules ?? [], ruleSets.get(`${r.municipality_code}:${r.explanation.ruleSetVersion ?? r.rule_set_version}`)),
+      rules: explainedRules(Array.isArray(r.explanation.rules) ? r.explanation.rules : [], ruleSets.get(`${r.municipality_code}:${r.explanation.ruleSetVersion ?? r.rule_set_version}`)),
     },
     signals: byTask.get(r.id) ?? [],
   }));

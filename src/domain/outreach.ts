@@ -63,13 +63,15 @@ export type OutreachDecision =
  * were before they held only names and facts, is shown as stored; a name the version does not
  * have (which a stored version cannot lose) keeps its facts and no event.
  */
-export function explainedRules(stored: readonly Record<string, unknown>[], ruleSet: RuleSet | undefined): FiredRule[] {
-  return stored.map((rule) => {
+export function explainedRules(stored: readonly unknown[], ruleSet: RuleSet | undefined): FiredRule[] {
+  // Only rule objects explain anything; any other entry (which vroegsein never writes) is left out.
+  const rules = stored.filter((rule): rule is Record<string, unknown> => typeof rule === 'object' && rule !== null && typeof (rule as { name?: unknown }).name === 'string');
+  return rules.map((rule) => {
     if (typeof rule.type === 'string') return rule as unknown as FiredRule;
     const facts = (rule.facts ?? {}) as Record<string, unknown>;
     const definition = ruleSet?.rules.find((candidate) => candidate.name === rule.name);
     if (definition) return firedRule(definition, facts);
-    return { name: String(rule.name), type: 'unknown', points: 0, reason: null, params: {}, facts } as unknown as FiredRule;
+    return { name: rule.name, type: 'unknown', points: 0, reason: null, params: {}, facts } as unknown as FiredRule;
   });
 }
 

@@ -93,6 +93,15 @@ describe('task and household reads', () => {
     try {
       const again = await coordinator.get(`/v1/tasks/${id}`);
       expect(again.json.explanation.rules).toEqual([whole, { name: 'gone', type: 'unknown', points: 0, reason: null, params: {}, facts: { signalCount: 2 } }]);
+      // Entries that are no rule objects explain nothing, and never fail the view.
+      await t.ctx.pool.query(`update tasks set explanation = $2 where id = $1`, [id, JSON.stringify({ ruleSetVersion: 1, rules: [null, 5, 'large', { name: 'large', facts: { totalAmountCents: 1 } }] })]);
+      const odd = await coordinator.get(`/v1/tasks/${id}`);
+      expect(odd.status).toBe(200);
+      expect(odd.json.explanation.rules.map((rule: { name: string; type: string }) => [rule.name, rule.type])).toEqual([['large', 'score']]);
+      await t.ctx.pool.query(`update tasks set explanation = $2 where id = $1`, [id, JSON.stringify({ rules: 5 })]);
+      const none = await coordinator.get(`/v1/tasks/${id}`);
+      expect(none.status).toBe(200);
+      expect(none.json.explanation.rules).toEqual([]);
     } finally {
       await t.ctx.pool.query(`update tasks set explanation = $2 where id = $1`, [id, JSON.stringify(rows[0]!.explanation)]);
     }
