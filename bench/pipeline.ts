@@ -27,7 +27,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../src/api/app.js';
 import { parseConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
-import { lockPendingHouseholds, loadSnapshots } from '../src/db/evaluation.js';
+import { loadSnapshots } from '../src/db/evaluation.js';
 import { migrate } from '../src/db/migrate.js';
 import { upsertMunicipality } from '../src/db/municipalities.js';
 import { createPool, withTransaction } from '../src/db/pool.js';
@@ -64,7 +64,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitUntilEvaluated(ctx: AppContext): Promise<void> {
   for (;;) {
-    const { rows } = await ctx.pool.query<{ n: number }>('select count(*)::int as n from households where evaluation_pending_since is not null');
+    const { rows } = await ctx.pool.query<{ n: number }>('select count(*)::int as n from evaluation_queue');
     if (rows[0]!.n === 0) return;
     await sleep(100);
   }
@@ -111,15 +111,11 @@ async function steadyLatency(url: string, key: string, ctx: AppContext, seconds:
 
 /** Evaluations per second on the facts of households of this run. */
 async function evaluatorRates(ctx: AppContext): Promise<{ engine: number; compiled: number; identical: boolean }> {
-  const sample = await withTransaction(ctx.pool, async (tx) => {
-    const { rows } = await tx.query<{ id: number }>('select id from households where municipality_code is not null order by id limit 2000');
-    await tx.query('update households set evaluation_pending_since = now() where id = any($1)', [rows.map((r) => r.id)]);
-    const locked = await lockPendingHouseholds(tx, rows.map((r) => r.id));
-    const { snapshots } = await loadSnapshots(tx, locked, new Date());
-    await tx.query('rollback');
-    await tx.query('begin');
-    return snapshots.map(computeHouseholdFacts);
-  });
+  const { rows } = await ctx.pool.query<{ id: number; municipality_code: string; postcode: string }>(
+    'select id, municipality_code, postcode from households where municipality_code is not null order by id limit 2000',
+  );
+  const households = rows.map((r) => ({ id: r.id, municipalityCode: r.municipality_code, postcode: r.postcode }));
+  const sample = (await loadSnapshots(ctx.pool, households, new Date())).snapshots.map(computeHouseholdFacts);
   const ruleSet = defaultRuleSet();
   const compiled = compileRuleSet(ruleSet);
   let identical = true;

@@ -24,17 +24,26 @@ export interface LockedHousehold {
 }
 
 /**
- * Locks the given households that are still waiting for evaluation. SKIP LOCKED: a household
- * another evaluation (or an intake transaction) holds right now is left to that one — it stays
- * marked, so it is evaluated again after that transaction, never lost and never doubled.
+ * Takes the given households that are still waiting for evaluation off the evaluation queue
+ * and returns them. The queue row is the claim: it is locked with SKIP LOCKED and deleted in
+ * the caller's transaction. A household whose row another evaluation (or an intake or a rule-set
+ * activation) holds right now is left to that one — it stays queued, so it is evaluated again
+ * after that transaction, never lost and never doubled. A change committed while this
+ * evaluation runs queues the household again (its insert waits for this delete to commit).
  */
-export async function lockPendingHouseholds(tx: Client, ids: readonly number[]): Promise<LockedHousehold[]> {
+export async function takePendingHouseholds(tx: Client, ids: readonly number[]): Promise<LockedHousehold[]> {
   const { rows } = await tx.query<{ id: number; municipality_code: string | null; postcode: string }>(
     prepared(
-      'lock',
-      `select id, municipality_code, postcode from households
-        where id = any($1) and evaluation_pending_since is not null
-        order by id for update skip locked`,
+      'take',
+      // Joined to the array of ids, not `= any($1)`: during a burst the queue holds hundreds of
+      // thousands of rows, and for thousands of ids the planner may pick a scan of all of them.
+      `with taken as (
+         delete from evaluation_queue q
+          where q.household_id in (select w.household_id from unnest($1::bigint[]) as i(id)
+                                     join evaluation_queue w on w.household_id = i.id
+                                    order by w.household_id for update of w skip locked)
+         returning q.household_id)
+       select h.id, h.municipality_code, h.postcode from taken join households h on h.id = taken.household_id order by h.id`,
       [ids],
     ),
   );
@@ -270,11 +279,6 @@ export async function attachSignals(tx: Client, links: readonly { signalId: numb
   );
 }
 
-export async function markEvaluated(tx: Client, ids: readonly number[]): Promise<void> {
-  if (ids.length === 0) return;
-  await tx.query(prepared('evaluated', `update households set evaluation_pending_since = null, evaluated_at = now() where id = any($1)`, [ids]));
-}
-
 export async function teamsByMunicipality(db: Queryable, municipalities: string[]): Promise<Map<string, { id: string; postcodeAreas: string[] }[]>> {
   const { rows } = await db.query<{ municipality_code: string; id: string; postcode_areas: string[] }>(
     prepared('teams', `select municipality_code, id, postcode_areas from teams where municipality_code = any($1) order by municipality_code, id`, [municipalities]),
@@ -288,11 +292,11 @@ export async function teamsByMunicipality(db: Queryable, municipalities: string[
   return map;
 }
 
-/** Households waiting longer than `seconds` (for the sweeper). */
+/** Households waiting longer than `seconds`, longest first (for the sweeper). */
 export async function staleHouseholds(db: Queryable, seconds: number, limit: number): Promise<number[]> {
-  const { rows } = await db.query<{ id: number }>(
-    `select id from households where evaluation_pending_since < now() - make_interval(secs => $1) order by evaluation_pending_since limit $2`,
+  const { rows } = await db.query<{ household_id: number }>(
+    `select household_id from evaluation_queue where since < now() - make_interval(secs => $1) order by since limit $2`,
     [seconds, limit],
   );
-  return rows.map((r) => r.id);
+  return rows.map((r) => r.household_id);
 }

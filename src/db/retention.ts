@@ -42,17 +42,21 @@ export async function purgeExpired(tx: Client, policy: RetentionPolicy, now: Dat
 
   // A household loses its address once nothing of it is left to work or to match: every
   // signal purged and no task open. A later signal at the same address starts a new household.
+  // It leaves the evaluation queue too: there is nothing left to evaluate.
   const households = await tx.query(
-    `update households h set address_key = 'purged:' || h.id, postcode = left(h.postcode, 4), house_number = 0,
-            house_letter = null, house_number_addition = null, street = null, city = null, purged_at = $1,
-            evaluation_pending_since = null
-      where h.purged_at is null
-        and exists (select 1 from signals s where s.household_id = h.id)
-        and not exists (select 1 from signals s where s.household_id = h.id and s.purged_at is null)
-        and not exists (select 1 from tasks t where t.household_id = h.id and t.status <> 'closed')`,
+    `with purged as (
+       update households h set address_key = 'purged:' || h.id, postcode = left(h.postcode, 4), house_number = 0,
+              house_letter = null, house_number_addition = null, street = null, city = null, purged_at = $1
+        where h.purged_at is null
+          and exists (select 1 from signals s where s.household_id = h.id)
+          and not exists (select 1 from signals s where s.household_id = h.id and s.purged_at is null)
+          and not exists (select 1 from tasks t where t.household_id = h.id and t.status <> 'closed')
+       returning h.id),
+     dequeued as (delete from evaluation_queue q using purged p where q.household_id = p.id)
+     select count(*)::int as n from purged`,
     [now],
   );
-  return { signals: signals.rowCount ?? 0, notes: notes.rowCount ?? 0, households: households.rowCount ?? 0 };
+  return { signals: signals.rowCount ?? 0, notes: notes.rowCount ?? 0, households: (households.rows[0] as { n: number }).n };
 }
 
 function monthsBefore(now: Date, months: number): Date {

@@ -57,11 +57,14 @@ export async function setActiveVersion(tx: Client, municipality: string, version
  * next evaluation re-scores them with the active version. Claimed and closed tasks keep theirs.
  */
 export async function markOpenTasksForRescoring(tx: Client, municipality: string): Promise<number[]> {
-  const { rows } = await tx.query<{ id: number }>(
-    `update households h set evaluation_pending_since = coalesce(h.evaluation_pending_since, now())
-       from tasks t where t.household_id = h.id and t.municipality_code = $1 and t.status = 'open'
-     returning h.id`,
+  // DO UPDATE rather than DO NOTHING: it locks a row that is already queued, so an evaluation
+  // running now cannot take it with the version this transaction replaces (see signals.ts).
+  const { rows } = await tx.query<{ household_id: number }>(
+    `insert into evaluation_queue as q (household_id, since)
+     select household_id, now() from tasks where municipality_code = $1 and status = 'open' order by household_id
+     on conflict (household_id) do update set since = q.since
+     returning q.household_id`,
     [municipality],
   );
-  return rows.map((r) => r.id);
+  return rows.map((r) => r.household_id);
 }

@@ -160,19 +160,16 @@ const CHUNK = `
   ),
   upserted as (
     insert into households as h (address_key, municipality_code, postcode, house_number, house_letter, house_number_addition, street,
-                                 city, evaluation_pending_since)
-    select distinct on (address_key) address_key, municipality, postcode, house_number, house_letter, house_number_addition, street, city,
-           case when municipality is not null then now() end
+                                 city)
+    select distinct on (address_key) address_key, municipality, postcode, house_number, house_letter, house_number_addition, street, city
       from fresh
      order by address_key, street is null
     on conflict (address_key) do update set
       municipality_code = coalesce(excluded.municipality_code, h.municipality_code),
       street = coalesce(h.street, excluded.street),
-      city = coalesce(h.city, excluded.city),
-      -- Waiting for evaluation, unless the address lies outside every municipality we serve.
-      evaluation_pending_since = case when excluded.municipality_code is null then h.evaluation_pending_since
-                                      else coalesce(h.evaluation_pending_since, now()) end
-    returning h.id, h.address_key
+      city = coalesce(h.city, excluded.city)
+    -- xmax is 0 on a row this statement inserted, the updating transaction on one it updated.
+    returning h.id, h.address_key, h.xmax = 0 as created
   ),
   inserted as (
     insert into signals (batch_id, household_id, municipality_code, partner_type, partner_name, external_id, signal_date, origin_date,
@@ -185,6 +182,23 @@ const CHUNK = `
      order by f.partner_type, f.partner_name, f.external_id
     /*ON CONFLICT*/
     returning household_id, partner_type, municipality_code
+  ),
+  -- The households of the new signals wait for evaluation, unless the address lies outside
+  -- every municipality we serve. A household this statement created cannot be queued yet: a
+  -- plain insert. One that existed may be, or may be being taken off the queue by an evaluation
+  -- right now: ON CONFLICT waits for that evaluation to commit and then queues it again, and
+  -- DO UPDATE locks a row that stays, so no evaluation takes it before these signals commit.
+  queued_new as (
+    insert into evaluation_queue (household_id, since)
+    select distinct i.household_id, now() from inserted i join upserted u on u.id = i.household_id
+     where u.created and i.municipality_code is not null
+  ),
+  queued_again as (
+    insert into evaluation_queue as q (household_id, since)
+    select distinct i.household_id, now() from inserted i join upserted u on u.id = i.household_id
+     where not u.created and i.municipality_code is not null
+     order by 1
+    on conflict (household_id) do update set since = q.since
   ),
   rejections as (
     insert into signal_batch_rejections (batch_id, position, errors)

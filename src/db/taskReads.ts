@@ -55,7 +55,7 @@ interface HouseholdRow {
   house_number_addition: string | null;
   street: string | null;
   city: string | null;
-  evaluation_pending_since: Date | null;
+  evaluation_pending: boolean;
 }
 
 interface HouseholdSignalRow {
@@ -89,8 +89,9 @@ interface HouseholdSignalRow {
 export async function findVisibleHousehold(db: Queryable, actor: Actor, id: number): Promise<HouseholdView | null> {
   if (actor.role === 'integrator') return null;
   const { rows } = await db.query<HouseholdRow>(
-    `select id, municipality_code, postcode, house_number, house_letter, house_number_addition, street, city, evaluation_pending_since
-       from households where id = $1`,
+    `select id, municipality_code, postcode, house_number, house_letter, house_number_addition, street, city,
+            exists (select 1 from evaluation_queue q where q.household_id = h.id) as evaluation_pending
+       from households h where id = $1`,
     [id],
   );
   const household = rows[0];
@@ -122,7 +123,7 @@ export async function findVisibleHousehold(db: Queryable, actor: Actor, id: numb
       street: household.street,
       city: household.city,
     },
-    evaluationPending: household.evaluation_pending_since !== null,
+    evaluationPending: household.evaluation_pending,
     signals: signalRows.map((s) => ({
       id: s.id,
       taskId: s.task_id,

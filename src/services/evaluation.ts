@@ -6,8 +6,7 @@ import {
   attachSignals,
   insertTasks,
   loadSnapshots,
-  lockPendingHouseholds,
-  markEvaluated,
+  takePendingHouseholds,
   teamsByMunicipality,
   updateTasks,
   type NewTask,
@@ -24,11 +23,11 @@ import { compileRuleSet, evaluateAsync, type CompiledRuleSet } from '../rules/co
 import type { RuleSet } from '../rules/schema.js';
 
 /**
- * The evaluate step: households marked as waiting get their facts computed from PostgreSQL,
- * the municipality's active rule set decides, and in one transaction per chunk their tasks are
- * opened, re-scored or closed as suppressed, and the waiting mark is cleared.
+ * The evaluate step: households on the evaluation queue get their facts computed from
+ * PostgreSQL, the municipality's active rule set decides, and in one transaction per chunk they
+ * leave the queue and their tasks are opened, re-scored or closed as suppressed.
  *
- * Idempotent: a household no longer marked as waiting is skipped, the row lock (SKIP LOCKED)
+ * Idempotent: a household no longer queued is skipped, the queue row's lock (SKIP LOCKED)
  * keeps two evaluations of one household from overlapping, and the database's unique index
  * refuses a second open task. A job delivered twice changes nothing the second time.
  */
@@ -67,11 +66,11 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
   void keepStatistics(ctx);
   await withTransaction(ctx.pool, async (tx) => {
     // Committed without waiting for the WAL flush. An evaluation lost in a crash right after
-    // its commit leaves its households marked as waiting (the whole transaction is lost, never
+    // its commit leaves its households on the queue (the whole transaction is lost, never
     // a part), so the sweeper evaluates them again; anything that builds on its tasks — a claim,
     // a contact attempt — commits durably, and flushing that flushes the evaluation before it.
     await tx.query('set local synchronous_commit = off');
-    const households = await lockPendingHouseholds(tx, householdIds);
+    const households = await takePendingHouseholds(tx, householdIds);
     summary.skipped = householdIds.length - households.length;
     if (households.length === 0) return;
 
@@ -143,7 +142,6 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
     }
     await updateTasks(tx, updates);
     await attachSignals(tx, links);
-    await markEvaluated(tx, households.map((h) => h.id));
   });
   ctx.metrics.evaluations.inc({ outcome: 'task' }, summary.tasksOpened + summary.tasksUpdated);
   ctx.metrics.evaluations.inc({ outcome: 'suppressed' }, summary.suppressed);

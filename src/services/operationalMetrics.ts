@@ -10,8 +10,8 @@ import { QUEUE_NAMES } from '../queue/index.js';
  * from the /metrics handler before rendering the registry.
  *
  * Every query here is an index range or a small aggregate, so a scrape every 15 s costs little:
- * task counts read only tasks that are not closed (tasks_queue), the lag reads the oldest
- * waiting household (households_pending), signals per partner type only the last 24 hours
+ * task counts read only tasks that are not closed (tasks_queue), the lag reads the evaluation
+ * queue (nearly empty between bursts), signals per partner type only the last 24 hours
  * (signals_received).
  */
 
@@ -90,7 +90,7 @@ async function collectTasks(ctx: AppContext, gauges: Gauges): Promise<void> {
 
 async function collectEvaluationLag(ctx: AppContext, gauges: Gauges): Promise<void> {
   const { rows } = await ctx.pool.query<{ oldest: Date | null }>(
-    `select min(evaluation_pending_since) as oldest from households where evaluation_pending_since is not null`,
+    `select min(since) as oldest from evaluation_queue`,
   );
   const oldest = rows[0]?.oldest ?? null;
   gauges.evaluationLag.set(oldest ? Math.max(0, (ctx.now().getTime() - oldest.getTime()) / 1000) : 0);

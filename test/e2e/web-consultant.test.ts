@@ -26,7 +26,7 @@ let otherTeamHousehold: number;
 
 async function importCsv(csv: string): Promise<number[]> {
   await importCsvStream(t.ctx, Readable.from([csv]), { source: 'cli' });
-  const { rows } = await t.ctx.pool.query<{ id: number }>(`select id from households where evaluation_pending_since is not null order by id`);
+  const { rows } = await t.ctx.pool.query<{ id: number }>(`select household_id as id from evaluation_queue order by household_id`);
   await evaluateHouseholds(t.ctx, rows.map((r) => r.id));
   return rows.map((r) => r.id);
 }

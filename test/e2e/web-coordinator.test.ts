@@ -60,7 +60,7 @@ beforeAll(async () => {
     `e3;energy;${day(-40)};;20000;;2262CD;16`,
   ].join('\n');
   await importCsvStream(t.ctx, Readable.from([csv]), { source: 'cli' });
-  const { rows } = await t.ctx.pool.query<{ id: number }>(`select id from households where evaluation_pending_since is not null`);
+  const { rows } = await t.ctx.pool.query<{ id: number }>(`select household_id as id from evaluation_queue`);
   await evaluateHouseholds(t.ctx, rows.map((r) => r.id));
   // Some history for the charts: one task overdue, one closed with a result after contact.
   await t.ctx.pool.query(`update tasks set overdue = true, due_date = $1 where household_id = (select id from households where postcode = '2262CD' and house_number = 16)`, [day(-2)]);

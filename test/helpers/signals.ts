@@ -27,14 +27,17 @@ export async function seedSignals(ctx: AppContext, signals: SeedSignal[]): Promi
   const householdIds: number[] = [];
   for (const s of signals) {
     const key = addressKey({ postcode: s.postcode, houseNumber: s.houseNumber });
-    const { rows } = await ctx.pool.query<{ id: number }>(
-      `insert into households (address_key, municipality_code, postcode, house_number, evaluation_pending_since)
-       values ($1, (select municipality_code from municipality_areas where postcode_area = left($2, 4)), $2, $3, now())
-       on conflict (address_key) do update set evaluation_pending_since = coalesce(households.evaluation_pending_since, now())
-       returning id`,
+    const { rows } = await ctx.pool.query<{ id: number; municipality_code: string | null }>(
+      `insert into households (address_key, municipality_code, postcode, house_number)
+       values ($1, (select municipality_code from municipality_areas where postcode_area = left($2, 4)), $2, $3)
+       on conflict (address_key) do update set postcode = excluded.postcode
+       returning id, municipality_code`,
       [key, s.postcode, s.houseNumber],
     );
     const householdId = rows[0]!.id;
+    if (rows[0]!.municipality_code !== null) {
+      await ctx.pool.query(`insert into evaluation_queue (household_id, since) values ($1, now()) on conflict do nothing`, [householdId]);
+    }
     await ctx.pool.query(
       `insert into signals (batch_id, household_id, municipality_code, partner_type, external_id, signal_date, origin_date, amount_cents,
                             crisis, end_of_supply, birth_date, received_at, status)

@@ -25,12 +25,13 @@ async function seedBurst(): Promise<number[]> {
   await t.ctx.pool.query(`insert into signal_batches (id, source, status) values ($1, 'cli', 'completed')`, [batchId]);
   // 20,000 signals over 12,000 addresses: some households get two signals.
   const { rows } = await t.ctx.pool.query<{ id: number }>(
-    `insert into households (address_key, municipality_code, postcode, house_number, evaluation_pending_since)
+    `insert into households (address_key, municipality_code, postcode, house_number)
      select (case when n % 2 = 0 then '2261AA' else '2262BB' end) || '|' || n || '||', '1916',
-            case when n % 2 = 0 then '2261AA' else '2262BB' end, n, now()
+            case when n % 2 = 0 then '2261AA' else '2262BB' end, n
        from generate_series(1, 12000) n
      returning id`,
   );
+  await t.ctx.pool.query(`insert into evaluation_queue (household_id, since) select unnest($1::bigint[]), now()`, [rows.map((r) => r.id)]);
   await t.ctx.pool.query(
     `insert into signals (batch_id, household_id, municipality_code, partner_type, external_id, signal_date, amount_cents, crisis)
      select $1, h.id, '1916', (array['energy','rent','water','health_insurance'])[1 + n % 4], 'burst-' || n,
@@ -59,7 +60,7 @@ describe('a worker killed mid-burst', () => {
 
     const first = startCli(['worker'], env);
     const evaluatedCount = async () =>
-      (await t.ctx.pool.query(`select count(*)::int as n from households where id = any($1) and evaluation_pending_since is null`, [households])).rows[0].n as number;
+      (await t.ctx.pool.query(`select count(*)::int as n from unnest($1::bigint[]) as h(id) where not exists (select 1 from evaluation_queue q where q.household_id = h.id)`, [households])).rows[0].n as number;
     const started = Date.now();
     while ((await evaluatedCount()) < 1_000 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 50));
     first.child.kill('SIGKILL');

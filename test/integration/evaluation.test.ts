@@ -1,4 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { takePendingHouseholds } from '../../src/db/evaluation.js';
+import type { Client } from '../../src/db/pool.js';
+import { CopyData, writeSignalChunk } from '../../src/db/signals.js';
+import { addressKey } from '../../src/domain/address.js';
 import { evaluateHouseholds } from '../../src/services/evaluation.js';
 import { sweepPendingHouseholds } from '../../src/services/sweeper.js';
 import { startEvaluateWorker } from '../../workers/evaluate.js';
@@ -68,8 +73,8 @@ describe('evaluation of households', () => {
     );
     expect(signals.length).toBeGreaterThan(0);
     expect(signals.every((s: { task_id: number }) => s.task_id === plainTask.id)).toBe(true);
-    const { rows: household } = await t.ctx.pool.query(`select evaluation_pending_since from households where id = $1`, [plainHousehold]);
-    expect(household[0].evaluation_pending_since).toBeNull();
+    const { rows: queued } = await t.ctx.pool.query(`select 1 from evaluation_queue where household_id = $1`, [plainHousehold]);
+    expect(queued).toHaveLength(0);
   });
 
   it('keeps every task and signal a link refers to: deleting either is refused, the references all resolve', async () => {
@@ -103,7 +108,7 @@ describe('evaluation of households', () => {
     const { rows } = await t.ctx.pool.query(`select household_id, count(*)::int as n from tasks where household_id = any($1) group by 1`, [ids]);
     expect(rows).toHaveLength(20);
     expect(rows.every((r: { n: number }) => r.n === 1)).toBe(true);
-    const { rows: pending } = await t.ctx.pool.query(`select count(*)::int as n from households where id = any($1) and evaluation_pending_since is not null`, [ids]);
+    const { rows: pending } = await t.ctx.pool.query(`select count(*)::int as n from evaluation_queue where household_id = any($1)`, [ids]);
     expect(pending[0].n).toBe(0);
   });
 
@@ -171,7 +176,7 @@ describe('evaluation of households', () => {
         { postcode: '2262LM', houseNumber: 12, partnerType: 'rent', amountCents: 30000, signalDate: recent },
         { postcode: '2262LM', houseNumber: 14, partnerType: 'rent', amountCents: 30000, signalDate: recent },
       ]);
-      await t.ctx.pool.query(`update households set evaluation_pending_since = now() - interval '5 minutes' where id = any($1)`, [ids]);
+      await t.ctx.pool.query(`update evaluation_queue set since = now() - interval '5 minutes' where household_id = any($1)`, [ids]);
       expect(await sweepPendingHouseholds(t.ctx)).toBeGreaterThanOrEqual(2);
       const deadline = Date.now() + 20_000;
       let open = 0;
@@ -185,5 +190,69 @@ describe('evaluation of households', () => {
     } finally {
       await worker.close();
     }
+  });
+
+  describe('against an intake running at the same time', () => {
+    /** Stores one new signal for the address through the intake's own statement, in `tx`. */
+    async function intakeSignal(tx: Client, postcode: string, houseNumber: number): Promise<void> {
+      const batchId = randomUUID();
+      await t.ctx.pool.query(`insert into signal_batches (id, source, status) values ($1, 'cli', 'completed')`, [batchId]);
+      const copy = new CopyData();
+      copy.add({
+        addressKey: addressKey({ postcode, houseNumber }), municipality: '1916', postcode, houseNumber, houseLetter: null,
+        houseNumberAddition: null, street: null, city: null, partnerType: 'water', partnerName: 'Dunea', externalId: randomUUID(),
+        signalDate: recent, originDate: null, amountCents: 12_000, crisis: false, warmHandover: false, endOfSupply: false, bsn: null,
+        initials: null, prefix: null, surname: null, birthDate: null, gender: null, phone: null, email: null,
+      });
+      await writeSignalChunk(tx, { batchId, copy, rejections: [], received: 1, valid: 1 });
+    }
+    const queued = async (id: number) => (await t.ctx.pool.query(`select 1 from evaluation_queue where household_id = $1`, [id])).rowCount;
+    const linkedSignals = async (id: number) =>
+      (await t.ctx.pool.query(`select count(*)::int as n from signals s join task_signals ts on ts.signal_id = s.id where s.household_id = $1`, [id]))
+        .rows[0].n as number;
+
+    it('queues the household again when a signal arrives while it is being evaluated', async () => {
+      const [household] = await seedSignals(t.ctx, [{ postcode: '2261XY', houseNumber: 1, partnerType: 'rent', amountCents: 40000, signalDate: recent }]);
+      const evaluation = await t.ctx.pool.connect();
+      const intake = await t.ctx.pool.connect();
+      try {
+        await evaluation.query('begin');
+        expect((await takePendingHouseholds(evaluation, [household!])).map((h) => h.id)).toEqual([household]);
+        await intake.query('begin');
+        let stored = false;
+        const storing = intakeSignal(intake, '2261XY', 1).then(() => (stored = true));
+        // The intake waits for the evaluation that took the household off the queue ...
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(stored).toBe(false);
+        await evaluation.query('commit');
+        // ... and queues it again once that has committed.
+        await storing;
+        await intake.query('commit');
+      } finally {
+        evaluation.release();
+        intake.release();
+      }
+      expect(await queued(household!)).toBe(1);
+      expect((await evaluateHouseholds(t.ctx, [household!])).evaluated).toBe(1);
+      expect(await linkedSignals(household!)).toBe(2);
+      expect(await queued(household!)).toBe(0);
+    });
+
+    it('leaves a queued household to an intake that is storing a signal for it', async () => {
+      const [household] = await seedSignals(t.ctx, [{ postcode: '2261XY', houseNumber: 2, partnerType: 'rent', amountCents: 40000, signalDate: recent }]);
+      const intake = await t.ctx.pool.connect();
+      try {
+        await intake.query('begin');
+        await intakeSignal(intake, '2261XY', 2);
+        // The intake holds the queue row: an evaluation now would miss the signal being stored.
+        const during = await evaluateHouseholds(t.ctx, [household!]);
+        expect(during).toMatchObject({ evaluated: 0, skipped: 1 });
+        await intake.query('commit');
+      } finally {
+        intake.release();
+      }
+      expect((await evaluateHouseholds(t.ctx, [household!])).evaluated).toBe(1);
+      expect(await linkedSignals(household!)).toBe(2);
+    });
   });
 });

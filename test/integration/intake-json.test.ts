@@ -83,7 +83,8 @@ describe('JSON batches', () => {
     // Person fields on the signal, street and city on the household, which waits for evaluation.
     const { rows } = await t.ctx.pool.query(
       `select s.bsn, s.surname, s.birth_date, s.phone, s.email, s.status, s.municipality_code, s.batch_id,
-              h.address_key, h.street, h.city, h.municipality_code as household_municipality, h.evaluation_pending_since
+              h.address_key, h.street, h.city, h.municipality_code as household_municipality,
+              exists (select 1 from evaluation_queue q where q.household_id = h.id) as queued
          from signals s join households h on h.id = s.household_id where s.external_id = $1`,
       [a.externalId],
     );
@@ -92,7 +93,7 @@ describe('JSON batches', () => {
       status: 'not_yet_picked_up', municipality_code: '1916', batch_id: res.json.batchId,
       address_key: `2261AB|${a.address.houseNumber}||`, street: 'Dorpsstraat', city: 'Leidschendam', household_municipality: '1916',
     });
-    expect(rows[0].evaluation_pending_since).not.toBeNull();
+    expect(rows[0].queued).toBe(true);
 
     const stored = await t.ctx.pool.query(`select status, received, accepted, duplicates, rejected, response_status, source, format from signal_batches where id = $1`, [res.json.batchId]);
     expect(stored.rows[0]).toEqual({ status: 'completed', received: 6, accepted: 2, duplicates: 1, rejected: 3, response_status: 202, source: 'api-json', format: 'json' });
@@ -146,11 +147,12 @@ describe('JSON batches', () => {
     const res = await post(integratorKey, { signals: [outside] });
     expect(res.json.accepted).toBe(1);
     const { rows } = await t.ctx.pool.query(
-      `select s.status, s.municipality_code, h.municipality_code as hm, h.evaluation_pending_since
+      `select s.status, s.municipality_code, h.municipality_code as hm,
+              exists (select 1 from evaluation_queue q where q.household_id = h.id) as queued
          from signals s join households h on h.id = s.household_id where s.external_id = $1`,
       [outside.externalId],
     );
-    expect(rows[0]).toEqual({ status: 'not_resident', municipality_code: null, hm: null, evaluation_pending_since: null });
+    expect(rows[0]).toEqual({ status: 'not_resident', municipality_code: null, hm: null, queued: false });
   });
 
   it('keeps every batch, household and municipality a signal refers to: their deletion is refused', async () => {

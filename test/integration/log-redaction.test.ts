@@ -171,7 +171,7 @@ describe('the life of a signal leaves no personal data in the logs, the audit lo
     expect(broken.status, broken.text).toBeGreaterThanOrEqual(400);
 
     // Evaluation, as the worker runs it.
-    const { rows: pending } = await t.ctx.pool.query<{ id: number }>(`select id from households where evaluation_pending_since is not null`);
+    const { rows: pending } = await t.ctx.pool.query<{ id: number }>(`select household_id as id from evaluation_queue`);
     expect(pending.length).toBeGreaterThanOrEqual(3);
     const summary = await evaluateHouseholds(t.ctx, pending.map((r) => r.id));
     expect(summary.tasksOpened).toBeGreaterThan(0);

@@ -68,7 +68,7 @@ describe('090_task_signals', () => {
 
 describe('100_assigned_tasks_index', () => {
   it("holds assigned tasks only, and a consultant's tasks are still found through it", async () => {
-    await migrate(pool, schema);
+    await migrate(pool, schema, { until: '100_assigned_tasks_index.sql' });
     const keyId = '00000000-0000-4000-8000-000000000001';
     await pool.query(`insert into municipalities (code, name) values ('0363', 'Amsterdam') on conflict do nothing`);
     await pool.query(
@@ -97,5 +97,39 @@ describe('100_assigned_tasks_index', () => {
       await client.query('reset plan_cache_mode');
       client.release();
     }
+  });
+});
+
+describe('110_evaluation_queue', () => {
+  it('queues the households that waited, with the time they waited since, and no other', async () => {
+    await migrate(pool, schema, { until: '100_assigned_tasks_index.sql' });
+    await pool.query(
+      `insert into households (address_key, municipality_code, postcode, house_number, evaluation_pending_since, evaluated_at)
+       select '1011AB|' || g || '||', '0363', '1011AB', g,
+              case when g % 3 = 0 then timestamptz '2026-03-01 10:00:00+01' + make_interval(mins => g) end,
+              case when g % 3 <> 0 then now() end
+         from generate_series(1, 9) g`,
+    );
+
+    expect(await migrate(pool, schema)).toEqual(['110_evaluation_queue.sql']);
+
+    const { rows } = await pool.query<{ house_number: number; since: Date }>(
+      `select h.house_number, q.since from evaluation_queue q join households h on h.id = q.household_id order by h.house_number`,
+    );
+    expect(rows.map((r) => [r.house_number, r.since.toISOString()])).toEqual([
+      [3, '2026-03-01T09:03:00.000Z'],
+      [6, '2026-03-01T09:06:00.000Z'],
+      [9, '2026-03-01T09:09:00.000Z'],
+    ]);
+    const { rows: columns } = await pool.query<{ column_name: string }>(
+      `select column_name from information_schema.columns
+        where table_schema = $1 and table_name = 'households' and column_name in ('evaluation_pending_since', 'evaluated_at')`,
+      [schema],
+    );
+    expect(columns).toEqual([]);
+    // A household is queued at most once.
+    await expect(pool.query(`insert into evaluation_queue (household_id, since) select household_id, now() from evaluation_queue limit 1`)).rejects.toMatchObject({
+      code: '23505',
+    });
   });
 });

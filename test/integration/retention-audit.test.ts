@@ -25,7 +25,7 @@ async function closedTask(householdId: number, closedAt: string, suppressed: boo
     [householdId, suppressed, suppressed ? 'not_picked_up_repeat_signal' : 'advice_or_quick_fix', closedAt],
   );
   await t.ctx.pool.query(`insert into task_signals (signal_id, task_id) select s.id, $2 from signals s where s.household_id = $1 on conflict (signal_id) do nothing`, [householdId, rows[0].id]);
-  await t.ctx.pool.query(`update households set evaluation_pending_since = null where id = $1`, [householdId]);
+  await t.ctx.pool.query(`delete from evaluation_queue where household_id = $1`, [householdId]);
   return rows[0].id;
 }
 
@@ -43,9 +43,15 @@ describe('retention', () => {
     await closedTask(oldSuppressed!, '2025-05-01T10:00:00Z', true); // suppressed 8.5 months ago: purged (6 months)
     await t.ctx.pool.query(`insert into tasks (household_id, municipality_code, status) values ($1, '1916', 'open')`, [openTask]);
     await t.ctx.pool.query(`insert into task_notes (task_id, text) values ($1, 'spoke to Mr Jansen')`, [oldTask]);
+    // Still waiting for evaluation when it is purged: there is nothing left to evaluate.
+    await t.ctx.pool.query(`insert into evaluation_queue (household_id, since) values ($1, now())`, [oldSuppressed]);
 
     const counts = await runRetention(t.ctx);
     expect(counts).toEqual({ signals: 3, notes: 1, households: 3 });
+    const { rows: queue } = await t.ctx.pool.query(`select household_id from evaluation_queue where household_id = any($1) order by 1`, [
+      [oldClosed, recentClosed, oldSuppressed, notResident, openTask],
+    ]);
+    expect(queue.map((r: { household_id: number }) => r.household_id)).toEqual([openTask]);
 
     const { rows } = await t.ctx.pool.query(
       `select h.house_number, h.postcode, s.bsn, s.surname, s.phone, s.amount_cents, s.purged_at is not null as purged

@@ -121,7 +121,7 @@ export function registerOpsRoutes(app: OpenAPIHono<ApiEnv>, ctx: AppContext): vo
       // Tasks per municipality and status, evaluation lag, signals per partner type, queue counts.
       collectOperationalMetrics(ctx),
       within(
-        ctx.pool.query<{ n: number }>('select count(*)::int as n from households where evaluation_pending_since is not null').then((r) => r.rows[0]?.n ?? null),
+        ctx.pool.query<{ n: number }>('select count(*)::int as n from evaluation_queue').then((r) => r.rows[0]?.n ?? null),
         CHECK_TIMEOUT_MS,
         null,
       ).then((n) => {
