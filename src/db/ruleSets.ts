@@ -62,3 +62,17 @@ export async function activeRuleSets(db: Queryable, municipalities: string[]): P
   );
   return new Map(rows.map((r) => [r.municipality_code, toStored(r)]));
 }
+
+/**
+ * The active version number of each given municipality that has one. Versions are immutable:
+ * a caller that keeps compiled versions needs the definition (see findVersion) only for a
+ * version it has not seen, not with every chunk of households.
+ */
+export async function activeRuleSetVersions(db: Queryable, municipalities: string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ code: string; version: number }>({
+    name: 'active-rule-set-versions',
+    text: `select code, active_rule_set_version as version from municipalities where code = any($1) and active_rule_set_version is not null`,
+    values: [municipalities],
+  });
+  return new Map(rows.map((r) => [r.code, r.version]));
+}

@@ -14,7 +14,9 @@ import {
 } from '../db/evaluation.js';
 import { withTransaction } from '../db/pool.js';
 import { keepStatistics } from './statistics.js';
-import { activeRuleSets, ensureDefaultRuleSets } from '../db/ruleSets.js';
+import { activeRuleSetVersions, ensureDefaultRuleSets } from '../db/ruleSets.js';
+import { findVersion } from '../db/ruleSetVersions.js';
+import type { Queryable } from '../db/pool.js';
 import { postcodeArea } from '../domain/address.js';
 import type { SignalStatus } from '../domain/codes.js';
 import { computeHouseholdFacts } from '../domain/facts.js';
@@ -40,13 +42,16 @@ export function defaultRuleSet(): RuleSet {
   return defaultRuleSetCache;
 }
 
-// Rule-set versions are immutable, so a compiled version can be kept for the process's life.
+// Rule-set versions are immutable, so a compiled version can be kept for the process's life;
+// its definition is read once, when a version is first met.
 const compiledCache = new Map<string, CompiledRuleSet>();
-function compiledVersion(schema: string, municipality: string, version: number, definition: unknown): CompiledRuleSet {
+async function compiledVersion(db: Queryable, schema: string, municipality: string, version: number): Promise<CompiledRuleSet> {
   const key = `${schema}:${municipality}:${version}`;
   let compiled = compiledCache.get(key);
   if (!compiled) {
-    compiled = compileRuleSet(definition as RuleSet);
+    const stored = await findVersion(db, municipality, version);
+    if (!stored) throw new Error(`rule set ${version} of municipality ${municipality} does not exist`);
+    compiled = compileRuleSet(stored.definition as RuleSet);
     compiledCache.set(key, compiled);
   }
   return compiled;
@@ -75,12 +80,14 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
     if (households.length === 0) return;
 
     const municipalities = [...new Set(households.map((h) => h.municipalityCode).filter((m): m is string => m !== null))];
-    let ruleSets = await activeRuleSets(tx, municipalities);
-    if (ruleSets.size < municipalities.length) {
+    let versions = await activeRuleSetVersions(tx, municipalities);
+    if (versions.size < municipalities.length) {
       // A municipality registered after start-up gets the default rule set on first use.
-      await ensureDefaultRuleSets(tx, defaultRuleSet(), municipalities.filter((m) => !ruleSets.has(m)));
-      ruleSets = await activeRuleSets(tx, municipalities);
+      await ensureDefaultRuleSets(tx, defaultRuleSet(), municipalities.filter((m) => !versions.has(m)));
+      versions = await activeRuleSetVersions(tx, municipalities);
     }
+    const ruleSets = new Map<string, { version: number; compiled: CompiledRuleSet }>();
+    for (const [code, version] of versions) ruleSets.set(code, { version, compiled: await compiledVersion(tx, ctx.schema, code, version) });
     const teams = await teamsByMunicipality(tx, municipalities);
     const now = ctx.now();
     const { snapshots, signals, tasks } = await loadSnapshots(tx, households, now);
@@ -91,14 +98,12 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
     const updates: TaskUpdate[] = [];
     const links: { signalId: number; taskId: number; status: SignalStatus | null }[] = [];
 
-    const compiledSets = new Map([...ruleSets].map(([code, set]) => [code, compiledVersion(ctx.schema, code, set.version, set.definition)]));
     for (const snapshot of snapshots) {
       const municipality = snapshot.municipalityCode;
       const ruleSet = municipality ? ruleSets.get(municipality) : undefined;
-      const compiled = municipality ? compiledSets.get(municipality) : undefined;
-      if (!municipality || !ruleSet || !compiled) continue; // not resident: nothing to evaluate
+      if (!municipality || !ruleSet) continue; // not resident: nothing to evaluate
       const facts = computeHouseholdFacts(snapshot);
-      const outcome = await evaluateAsync(compiled, facts, { defaultDueWorkingDays: ctx.config.DEFAULT_DUE_WORKING_DAYS });
+      const outcome = await evaluateAsync(ruleSet.compiled, facts, { defaultDueWorkingDays: ctx.config.DEFAULT_DUE_WORKING_DAYS });
       const decision = decideOutreach({
         signals: signals.get(snapshot.householdId) ?? [],
         tasks: tasks.get(snapshot.householdId) ?? [],
