@@ -32,21 +32,20 @@ export interface LockedHousehold {
  * evaluation runs queues the household again (its insert waits for this delete to commit).
  */
 export async function takePendingHouseholds(tx: Client, ids: readonly number[]): Promise<LockedHousehold[]> {
-  const { rows } = await tx.query<{ id: number; municipality_code: string | null; postcode: string }>(
-    prepared(
-      'take',
-      // Joined to the array of ids, not `= any($1)`: during a burst the queue holds hundreds of
-      // thousands of rows, and for thousands of ids the planner may pick a scan of all of them.
-      `with taken as (
+  // Planned afresh for every chunk, not prepared: the queue is nearly empty between bursts and
+  // holds hundreds of thousands of rows during one, and a plan made for the small queue (a scan
+  // of all of it) would be kept for the large one. Joined to the array of ids, not `= any($1)`,
+  // which for thousands of ids may also be planned as a scan.
+  const { rows } = await tx.query<{ id: number; municipality_code: string | null; postcode: string }>({
+    text: `with taken as (
          delete from evaluation_queue q
           where q.household_id in (select w.household_id from unnest($1::bigint[]) as i(id)
                                      join evaluation_queue w on w.household_id = i.id
                                     order by w.household_id for update of w skip locked)
          returning q.household_id)
        select h.id, h.municipality_code, h.postcode from taken join households h on h.id = taken.household_id order by h.id`,
-      [ids],
-    ),
-  );
+    values: [ids],
+  });
   return rows.map((r) => ({ id: r.id, municipalityCode: r.municipality_code, postcode: r.postcode }));
 }
 

@@ -192,6 +192,31 @@ describe('evaluation of households', () => {
     }
   });
 
+  it('takes households off the queue by its index however much the queue grew since the last chunks', async () => {
+    const client = await t.ctx.pool.connect();
+    const absent = (from: number) => Array.from({ length: 500 }, (_, i) => from + i);
+    const queueScans = async () =>
+      (await client.query(`select seq_scan::int as n from pg_stat_xact_user_tables where relid = 'evaluation_queue'::regclass`)).rows[0].n as number;
+    try {
+      // Chunks while the queue is (nearly) empty, as between bursts ...
+      for (let i = 0; i < 8; i++) {
+        await client.query('begin');
+        await takePendingHouseholds(client, absent(2_000_000_000 + i * 500));
+        await client.query('rollback');
+      }
+      // ... then a burst queues 100,000 households.
+      await t.ctx.pool.query(`insert into evaluation_queue (household_id, since) select 1000000000 + g, now() from generate_series(1, 100000) g`);
+      await client.query('begin');
+      const before = await queueScans();
+      await takePendingHouseholds(client, absent(1_000_050_000));
+      expect(await queueScans()).toBe(before);
+      await client.query('rollback');
+    } finally {
+      client.release();
+      await t.ctx.pool.query(`delete from evaluation_queue where household_id > 1000000000`);
+    }
+  });
+
   describe('against an intake running at the same time', () => {
     /** Stores one new signal for the address through the intake's own statement, in `tx`. */
     async function intakeSignal(tx: Client, postcode: string, houseNumber: number): Promise<void> {
