@@ -1,5 +1,5 @@
 import type { ContactChannel, SignalStatus, TaskResult } from '../domain/codes.js';
-import { dutchToday } from '../domain/dates.js';
+import { dutchToday, isoInstant } from '../domain/dates.js';
 import type { HouseholdSnapshot, SignalSnapshot, TaskSnapshot } from '../domain/facts.js';
 import type { Client, Queryable } from './pool.js';
 
@@ -113,7 +113,7 @@ export async function loadSnapshots(
       amountCents: r.amount_cents,
       signalDate: r.signal_date,
       originDate: r.origin_date,
-      receivedAt: r.received_at.toISOString(),
+      receivedAt: isoInstant(r.received_at),
       receivedDate: dutchToday(r.received_at),
       crisis: r.crisis,
       warmHandover: r.warm_handover,
@@ -133,8 +133,8 @@ export async function loadSnapshots(
       status: r.status,
       result: r.result,
       assigneeKeyId: r.assignee_key_id,
-      createdAt: r.created_at.toISOString(),
-      closedAt: r.closed_at ? r.closed_at.toISOString() : null,
+      createdAt: isoInstant(r.created_at),
+      closedAt: r.closed_at ? isoInstant(r.closed_at) : null,
       dueDate: r.due_date,
       team: r.team,
       assigneeActive: r.assignee_active,

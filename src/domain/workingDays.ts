@@ -26,9 +26,7 @@
  * own time zone and daylight saving time play no part.
  */
 import Holidays from 'date-holidays';
-import { isIsoDate } from './dates.js';
-
-const DAY_MS = 86_400_000;
+import { isIsoDate, isoDateOfDay } from './dates.js';
 
 /**
  * Days since 1970-01-01 of a `YYYY-MM-DD` date; throws a RangeError for anything else.
@@ -50,7 +48,7 @@ export function toDayNumber(date: string): number {
 
 /** The `YYYY-MM-DD` date of a day number (see {@link toDayNumber}). */
 export function fromDayNumber(dayNumber: number): string {
-  return new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+  return isoDateOfDay(dayNumber);
 }
 
 

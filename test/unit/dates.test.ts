@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dutchToday } from '../../src/domain/dates.js';
+import { dutchToday, isoDateOfDay, isoInstant } from '../../src/domain/dates.js';
 
 const reference = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' });
 const HOUR = 3_600_000;
@@ -37,5 +37,37 @@ describe('dutchToday', () => {
   it('refuses an invalid date, also right after a valid one', () => {
     dutchToday(new Date('2026-01-15T12:00:00Z'));
     expect(() => dutchToday(new Date(Number.NaN))).toThrow(RangeError);
+  });
+});
+
+describe('isoInstant and isoDateOfDay', () => {
+  const DAY = 86_400_000;
+  // Date's own range is ±8.64e15 ms; the four-digit years 0000–9999 are written with integers,
+  // everything else by Date (six-digit years with a sign).
+  const FIRST = Date.parse('0000-01-01T00:00:00.000Z');
+  const LAST = Date.parse('9999-12-31T23:59:59.999Z');
+
+  it('writes every instant as toISOString does', () => {
+    const instant = fc.oneof(
+      fc.integer({ min: FIRST, max: LAST }),
+      fc.integer({ min: -8.64e15, max: 8.64e15 }),
+      fc.constantFrom(FIRST, FIRST - 1, LAST, LAST + 1, 0, -1, Date.parse('2000-02-29T23:59:59.999Z'), Date.parse('1900-03-01T00:00:00.000Z')),
+      fc.tuple(fc.integer({ min: FIRST / DAY, max: Math.floor(LAST / DAY) }), fc.constantFrom(0, 1, 999, 1000, 59_999, 3_599_999, DAY - 1)).map(([d, ms]) => d * DAY + ms),
+    );
+    fc.assert(
+      fc.property(instant, (ms) => isoInstant(new Date(ms)) === new Date(ms).toISOString()),
+      { numRuns: 20_000 },
+    );
+    expect(() => isoInstant(new Date(Number.NaN))).toThrow(RangeError);
+  });
+
+  it('writes the date of every day number as Date does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -100_000_000, max: 100_000_000 }), (n) => isoDateOfDay(n) === new Date(n * DAY).toISOString().slice(0, 10)),
+      { numRuns: 20_000 },
+    );
+    for (const n of [FIRST / DAY, FIRST / DAY - 1, Math.floor(LAST / DAY), Math.floor(LAST / DAY) + 1, 0, -1, 11_016, 10_956]) {
+      expect(isoDateOfDay(n)).toBe(new Date(n * DAY).toISOString().slice(0, 10));
+    }
   });
 });
