@@ -169,7 +169,7 @@ const CHUNK = `
       street = coalesce(h.street, excluded.street),
       city = coalesce(h.city, excluded.city)
     -- xmax is 0 on a row this statement inserted, the updating transaction on one it updated.
-    returning h.id, h.address_key, h.xmax = 0 as created
+    returning h.id, h.address_key, h.municipality_code, h.xmax = 0 as created
   ),
   inserted as (
     insert into signals (batch_id, household_id, municipality_code, partner_type, partner_name, external_id, signal_date, origin_date,
@@ -185,13 +185,14 @@ const CHUNK = `
   ),
   -- The households of the new signals wait for evaluation, unless the address lies outside
   -- every municipality we serve. A household this statement created cannot be queued yet: a
-  -- plain insert. One that existed may be, or may be being taken off the queue by an evaluation
-  -- right now: ON CONFLICT waits for that evaluation to commit and then queues it again, and
-  -- DO UPDATE locks a row that stays, so no evaluation takes it before these signals commit.
+  -- plain insert, straight from the upsert (its municipality is that of its signals here, and
+  -- every one of its rows in the chunk is new). One that existed may be queued, or may be being
+  -- taken off the queue by an evaluation right now: ON CONFLICT waits for that evaluation to
+  -- commit and then queues it again, and DO UPDATE locks a row that stays, so no evaluation
+  -- takes it before these signals commit.
   queued_new as (
     insert into evaluation_queue (household_id, since)
-    select distinct i.household_id, now() from inserted i join upserted u on u.id = i.household_id
-     where u.created and i.municipality_code is not null
+    select u.id, now() from upserted u where u.created and u.municipality_code is not null
   ),
   queued_again as (
     insert into evaluation_queue as q (household_id, since)
