@@ -2,6 +2,7 @@ import type { HouseholdView } from '../api/schemas/household.js';
 import type { TaskStatus, TaskView } from '../api/schemas/task.js';
 import type { Actor } from '../domain/apiKey.js';
 import type { Gender, PartnerType, SignalStatus } from '../domain/codes.js';
+import { isIsoDate } from '../domain/dates.js';
 import type { Queryable } from './pool.js';
 import { TASK_COLUMNS, taskVisibilitySql, toTaskViews, type TaskRow } from './tasks.js';
 
@@ -12,10 +13,40 @@ export interface TaskFilter {
   overdue?: boolean | undefined;
   limit: number;
   /** Keyset cursor: the (priority, due date, id) of the last task of the previous page. */
-  after: [number, string, number] | null;
+  after: TaskListPosition | null;
 }
 
-/** Tasks the actor may see, highest priority first, then earliest due date, then id. */
+/** A task's position in the list: whether it is closed, its priority, due date ('9999-12-31' for none) and id. */
+export type TaskListPosition = [closed: boolean, priority: number, dueKey: string, id: number];
+
+/** The position of a listed task, for the cursor of the page it ends. */
+export function taskListPosition(task: Pick<TaskView, 'status' | 'priority' | 'dueDate' | 'id'>): TaskListPosition {
+  return [task.status === 'closed', task.priority, task.dueDate ?? '9999-12-31', task.id];
+}
+
+/**
+ * A list position read back from a cursor, or null when it is not one: a cursor comes from the
+ * client, and a value the statement cannot take (text for a number, a date that does not
+ * exist) must be refused, not sent to the database.
+ */
+export function toTaskListPosition(value: unknown): TaskListPosition | null {
+  if (!Array.isArray(value) || value.length !== 4) return null;
+  const [closed, priority, dueKey, id] = value as unknown[];
+  if (typeof closed !== 'boolean') return null;
+  if (!Number.isSafeInteger(priority) || Math.abs(priority as number) > 2 ** 31) return null;
+  if (typeof dueKey !== 'string' || !isIsoDate(dueKey)) return null;
+  if (!Number.isSafeInteger(id) || (id as number) < 1) return null;
+  return [closed, priority as number, dueKey, id as number];
+}
+
+/**
+ * The list order: tasks still to be worked (open, claimed) before closed ones, each highest
+ * priority first, then earliest due date (none last), then id — as the ascending keys of the
+ * index `tasks_listing` (migration 120), which they must stay identical to.
+ */
+const LISTING_KEY = `(t.status = 'closed'), (-(t.priority::bigint)), (coalesce(t.due_date, '9999-12-31'::date)), t.id`;
+
+/** Tasks the actor may see in list order (see LISTING_KEY), a page after the cursor's position. */
 export async function listVisibleTasks(db: Queryable, actor: Actor, filter: TaskFilter): Promise<TaskView[]> {
   const params: unknown[] = [];
   const where: string[] = [];
@@ -26,21 +57,28 @@ export async function listVisibleTasks(db: Queryable, actor: Actor, filter: Task
     params.push(value);
     where.push(sql(params.length));
   };
-  if (filter.status) add((n) => `t.status = $${n}`, filter.status);
+  if (filter.status) {
+    add((n) => `t.status = $${n}`, filter.status);
+    // The same, as the index's first sort key: the list walks only the closed or only the other part.
+    where.push(`(t.status = 'closed') is ${filter.status === 'closed'}`);
+  }
   if (filter.team) add((n) => `t.team = $${n}`, filter.team);
   if (filter.assignee) add((n) => `t.assignee_key_id = $${n}::uuid`, filter.assignee);
   if (filter.overdue !== undefined) add((n) => `t.overdue = $${n}`, filter.overdue);
+  // Closing a task clears `overdue`, so an overdue task is never closed. Said here, it lets the
+  // few overdue tasks be read from their own index (tasks_overdue) instead of walking the list.
+  if (filter.overdue === true) where.push(`t.status <> 'closed'`, `(t.status = 'closed') is false`);
   if (filter.after) {
-    params.push(filter.after[0], filter.after[1], filter.after[2]);
-    const [p, d, i] = [params.length - 2, params.length - 1, params.length];
-    // Keyset paging in (priority desc, due date asc, id asc) order: stable under inserts.
-    where.push(`(t.priority < $${p} or (t.priority = $${p} and (coalesce(t.due_date, '9999-12-31') > $${d}::date
-                 or (coalesce(t.due_date, '9999-12-31') = $${d}::date and t.id > $${i}))))`);
+    const [closed, priority, dueKey, id] = filter.after;
+    params.push(closed, -priority, dueKey, id);
+    const n = params.length;
+    // Keyset paging: the rest of the list after the cursor's position, as a row comparison of
+    // the index's keys, which starts the index range there.
+    where.push(`(${LISTING_KEY}) > ($${n - 3}::boolean, $${n - 2}::bigint, $${n - 1}::date, $${n}::bigint)`);
   }
   params.push(filter.limit);
   const { rows } = await db.query<TaskRow>(
-    `select ${TASK_COLUMNS} from tasks t where ${where.join(' and ')}
-      order by t.priority desc, coalesce(t.due_date, '9999-12-31'), t.id limit $${params.length}`,
+    `select ${TASK_COLUMNS} from tasks t where ${where.join(' and ')} order by ${LISTING_KEY} limit $${params.length}`,
     params,
   );
   return toTaskViews(db, rows);

@@ -111,7 +111,7 @@ describe('110_evaluation_queue', () => {
          from generate_series(1, 9) g`,
     );
 
-    expect(await migrate(pool, schema)).toEqual(['110_evaluation_queue.sql']);
+    expect(await migrate(pool, schema, { until: '110_evaluation_queue.sql' })).toEqual(['110_evaluation_queue.sql']);
 
     const { rows } = await pool.query<{ house_number: number; since: Date }>(
       `select h.house_number, q.since from evaluation_queue q join households h on h.id = q.household_id order by h.house_number`,
@@ -131,5 +131,34 @@ describe('110_evaluation_queue', () => {
     await expect(pool.query(`insert into evaluation_queue (household_id, since) select household_id, now() from evaluation_queue limit 1`)).rejects.toMatchObject({
       code: '23505',
     });
+  });
+});
+
+describe('120_task_listing', () => {
+  it('replaces tasks_queue by an index in list order that holds every task, closed ones too', async () => {
+    await migrate(pool, schema, { until: '110_evaluation_queue.sql' });
+    await pool.query(
+      `insert into tasks (household_id, municipality_code, status, priority, due_date, closed_at)
+       select 900000 + g, '0363', case when g % 2 = 0 then 'closed' else 'open' end, g % 3, date '2026-03-01' + g,
+              case when g % 2 = 0 then now() end
+         from generate_series(1, 6) g`,
+    );
+
+    expect(await migrate(pool, schema)).toEqual(['120_task_listing.sql']);
+
+    const { rows: indexes } = await pool.query<{ indexname: string; indexdef: string }>(
+      `select indexname, indexdef from pg_indexes where schemaname = $1 and tablename = 'tasks' and indexname in ('tasks_queue', 'tasks_listing')`,
+      [schema],
+    );
+    expect(indexes.map((i) => i.indexname)).toEqual(['tasks_listing']);
+    expect(indexes[0]!.indexdef).not.toContain('WHERE');
+    // The tasks that were there are in it, in list order: open before closed, priority high first.
+    await pool.query('set enable_seqscan = off');
+    const { rows } = await pool.query<{ household_id: number }>(
+      `select household_id from tasks t where municipality_code = '0363' and household_id > 900000
+        order by (t.status = 'closed'), (-(t.priority::bigint)), (coalesce(t.due_date, '9999-12-31'::date)), t.id`,
+    );
+    await pool.query('reset enable_seqscan');
+    expect(rows.map((r) => r.household_id)).toEqual([900005, 900001, 900003, 900002, 900004, 900006]);
   });
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listVisibleTasks, findVisibleHousehold } from '../../db/taskReads.js';
+import { findVisibleHousehold, listVisibleTasks, taskListPosition, toTaskListPosition } from '../../db/taskReads.js';
 import { findVisibleTask } from '../../db/tasks.js';
 import type { ApiApp } from '../env.js';
 import { assertRole, audit } from '../middleware/auth.js';
@@ -27,7 +27,7 @@ export function registerTaskRoutes(v1: ApiApp): void {
       method: 'get',
       path: '/tasks',
       tags: ['Tasks'],
-      summary: 'Tasks visible to this key, highest priority first, then earliest due date',
+      summary: 'Tasks visible to this key: open and claimed before closed, each highest priority first, then earliest due date',
       description: 'Coordinators see their whole municipality; consultants the tasks of their teams and those assigned to them.',
       security,
       request: { query: listQuery },
@@ -40,19 +40,19 @@ export function registerTaskRoutes(v1: ApiApp): void {
       const actor = c.get('actor');
       assertRole(actor, 'consultant', 'coordinator', 'admin');
       const query = c.req.valid('query');
-      const cursor = decodeCursor(query.cursor);
-      if (query.cursor && (!cursor || cursor.length !== 3)) throw problem.badRequest('Invalid cursor', [{ pointer: '/query/cursor', detail: 'not a cursor of this list' }]);
+      const cursor = query.cursor ? toTaskListPosition(decodeCursor(query.cursor)) : null;
+      if (query.cursor && !cursor) throw problem.badRequest('Invalid cursor', [{ pointer: '/query/cursor', detail: 'not a cursor of this list' }]);
       const tasks = await listVisibleTasks(c.get('ctx').pool, actor, {
         status: query.status,
         team: query.team,
         assignee: query.assignee,
         overdue: query.overdue === undefined ? undefined : query.overdue === 'true',
         limit: query.limit,
-        after: cursor as [number, string, number] | null,
+        after: cursor,
       });
       const last = tasks.length === query.limit ? tasks[tasks.length - 1] : undefined;
       await audit(c, { action: 'task.list', objectType: 'task', objectId: tasks.map((t) => t.id).join(',').slice(0, 2000) || null, municipality: actor.municipality });
-      return c.json({ tasks, nextCursor: last ? encodeCursor([last.priority, last.dueDate ?? '9999-12-31', last.id]) : null }, 200);
+      return c.json({ tasks, nextCursor: last ? encodeCursor(taskListPosition(last)) : null }, 200);
     },
   );
 

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { TaskView } from '../../api/schemas/task.js';
-import { listVisibleTasks } from '../../db/taskReads.js';
+import { listVisibleTasks, taskListPosition, type TaskListPosition } from '../../db/taskReads.js';
 import { PARTNER_TYPE_CODES, TASK_RESULT_CODES } from '../../domain/codes.js';
 import { dutchToday, isIsoDate } from '../../domain/dates.js';
 import { monitoringSummary, monthsOf, type MonitoringSummary } from '../../services/monitoring.js';
@@ -137,14 +137,14 @@ function resultDistribution(monthly: MonitoringSummary): Table {
 /** Overdue tasks per team now: the API's task list with overdue=true, counted per team. */
 async function overduePerTeam(c: WebContext): Promise<Table> {
   const counts = new Map<string, number>();
-  let after: [number, string, number] | null = null;
+  let after: TaskListPosition | null = null;
   // Overdue tasks are few (they are escalated and worked first); the loop is bounded anyway.
   for (let page = 0; page < 20; page++) {
     const tasks: TaskView[] = await listVisibleTasks(c.get('ctx').pool, c.get('actor'), { overdue: true, limit: 500, after });
     for (const task of tasks) counts.set(task.team ?? '(geen team)', (counts.get(task.team ?? '(geen team)') ?? 0) + 1);
     const last = tasks[tasks.length - 1];
     if (tasks.length < 500 || !last) break;
-    after = [last.priority, last.dueDate ?? '9999-12-31', last.id];
+    after = taskListPosition(last);
   }
   return {
     id: 'overdue',

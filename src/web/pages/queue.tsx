@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor } from '../../api/openapi.js';
 import { ProblemError } from '../../api/problem.js';
 import { TASK_STATUSES, type TaskStatus, type TaskView } from '../../api/schemas/task.js';
 import { listTeams } from '../../db/municipalities.js';
-import { listVisibleTasks } from '../../db/taskReads.js';
+import { listVisibleTasks, taskListPosition, toTaskListPosition } from '../../db/taskReads.js';
 import type { Actor } from '../../domain/apiKey.js';
 import type { AppContext } from '../../context.js';
 import { claimNextTask, listQueue } from '../../services/taskWork.js';
@@ -37,7 +37,7 @@ interface Filter {
 async function filteredTasks(ctx: AppContext, actor: Actor, filter: Filter, cursor: string | undefined): Promise<{ tasks: TaskView[]; nextCursor: string | null }> {
   const decoded = decodeCursor(cursor);
   const segment = decoded?.[0] === 1 ? 1 : 0;
-  const after = Array.isArray(decoded?.[1]) && decoded[1].length === 3 ? (decoded[1] as [number, string, number]) : null;
+  const after = toTaskListPosition(decoded?.[1]);
   const base = { status: filter.status || undefined, team: filter.team || undefined };
   const rows: { task: TaskView; segment: 0 | 1 }[] = [];
   if (segment === 0) {
@@ -49,7 +49,7 @@ async function filteredTasks(ctx: AppContext, actor: Actor, filter: Filter, curs
   }
   const page = rows.slice(0, PAGE_SIZE);
   const last = page[page.length - 1];
-  const nextCursor = rows.length > PAGE_SIZE && last ? encodeCursor([last.segment, [last.task.priority, last.task.dueDate ?? '9999-12-31', last.task.id]]) : null;
+  const nextCursor = rows.length > PAGE_SIZE && last ? encodeCursor([last.segment, taskListPosition(last.task)]) : null;
   return { tasks: page.map((r) => r.task), nextCursor };
 }
 

@@ -1,0 +1,204 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/api/openapi.js';
+import type { TaskStatus } from '../../src/api/schemas/task.js';
+import { listVisibleTasks, taskListPosition, toTaskListPosition, type TaskFilter, type TaskListPosition } from '../../src/db/taskReads.js';
+import type { Queryable } from '../../src/db/pool.js';
+import type { Actor } from '../../src/domain/apiKey.js';
+import { client, createKey, createTestContext, seedMunicipality, startTestServer, type TestContext, type TestServer } from '../helpers/context.js';
+
+/**
+ * The task list (GET /v1/tasks, the web queue page): its order, its keyset paging under every
+ * filter, and that a page is read from the listing index in order instead of sorting the
+ * municipality's tasks.
+ */
+
+let t: TestContext;
+let server: TestServer;
+let coordinatorKey: string;
+const consultantIds: string[] = [];
+
+beforeAll(async () => {
+  t = await createTestContext('task_listing');
+  server = await startTestServer(t.ctx);
+  await seedMunicipality(t.ctx, '1916', ['2261', '2262'], [{ id: 'noord', areas: ['2261'] }, { id: 'zuid', areas: ['2262'] }]);
+  coordinatorKey = await createKey(t.ctx, { role: 'coordinator', municipality: '1916', label: 'coordinator' });
+  for (const label of ['consultant a', 'consultant b']) {
+    await createKey(t.ctx, { role: 'consultant', municipality: '1916', teams: ['noord'], label });
+    consultantIds.push((await t.ctx.pool.query<{ id: string }>('select id from api_keys where label = $1', [label])).rows[0]!.id);
+  }
+});
+afterAll(async () => {
+  await server.close();
+  await t.close();
+});
+
+interface SeedTask {
+  status: TaskStatus;
+  priority: number;
+  dueDate: string | null;
+  team: string | null;
+  /** Index into consultantIds, or null. */
+  assignee: number | null;
+  overdue: boolean;
+}
+
+interface StoredTask extends SeedTask {
+  id: number;
+  assigneeId: string | null;
+}
+
+let householdSequence = 0;
+
+/** Tasks straight into the table, in one statement. An overdue task is never closed (closing clears it). */
+async function insertTasks(municipality: string, tasks: readonly SeedTask[]): Promise<StoredTask[]> {
+  if (tasks.length === 0) return [];
+  const assigneeIds = tasks.map((task) => (task.assignee === null ? null : consultantIds[task.assignee]!));
+  const { rows } = await t.ctx.pool.query<{ id: number }>(
+    `insert into tasks (household_id, municipality_code, status, priority, due_date, team, assignee_key_id, overdue, closed_at)
+     select h, $1, s, p, d, tm, a, o and s <> 'closed', case when s = 'closed' then now() end
+       from unnest($2::bigint[], $3::text[], $4::int[], $5::date[], $6::text[], $7::uuid[], $8::bool[]) with ordinality as u(h, s, p, d, tm, a, o, n)
+      order by n
+     returning id`,
+    [
+      municipality,
+      tasks.map(() => ++householdSequence),
+      tasks.map((task) => task.status),
+      tasks.map((task) => task.priority),
+      tasks.map((task) => task.dueDate),
+      tasks.map((task) => task.team),
+      assigneeIds,
+      tasks.map((task) => task.overdue),
+    ],
+  );
+  return tasks.map((task, i) => ({ ...task, overdue: task.overdue && task.status !== 'closed', id: rows[i]!.id, assigneeId: assigneeIds[i]! }));
+}
+
+/** The list order, written out: to do before closed, priority high first, due date (none last), id. */
+function listOrder(a: StoredTask, b: StoredTask): number {
+  const closed = Number(a.status === 'closed') - Number(b.status === 'closed');
+  if (closed !== 0) return closed;
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  const [dueA, dueB] = [a.dueDate ?? '9999-12-31', b.dueDate ?? '9999-12-31'];
+  if (dueA !== dueB) return dueA < dueB ? -1 : 1;
+  return a.id - b.id;
+}
+
+const seedTaskArbitrary = fc.record({
+  status: fc.constantFrom<TaskStatus>('open', 'claimed', 'closed'),
+  // Few distinct values, so that ties on priority and due date are the rule, as with real rule sets.
+  priority: fc.integer({ min: -2, max: 3 }).map((n) => n * 25),
+  dueDate: fc.option(fc.constantFrom('2026-01-05', '2026-01-06', '2026-03-02'), { nil: null }),
+  team: fc.option(fc.constantFrom('noord', 'zuid'), { nil: null }),
+  assignee: fc.option(fc.constantFrom(0, 1), { nil: null }),
+  overdue: fc.boolean(),
+});
+
+const filterArbitrary = fc.record({
+  actor: fc.constantFrom('coordinator', 'consultant'),
+  status: fc.option(fc.constantFrom<TaskStatus>('open', 'claimed', 'closed'), { nil: undefined }),
+  team: fc.option(fc.constantFrom('noord', 'zuid'), { nil: undefined }),
+  assignee: fc.option(fc.constantFrom(0, 1), { nil: undefined }),
+  overdue: fc.option(fc.boolean(), { nil: undefined }),
+  limit: fc.integer({ min: 1, max: 7 }),
+});
+
+describe('task list', () => {
+  it('pages through exactly the visible, filtered tasks in list order, under any filter and page size', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(seedTaskArbitrary, { maxLength: 30 }), filterArbitrary, async (seeds, f) => {
+        // A municipality per run: tasks are never deleted, and the list is per municipality.
+        const municipality = `L${++run}`;
+        const stored = await insertTasks(municipality, seeds);
+        const actor: Actor =
+          f.actor === 'coordinator'
+            ? { keyId: consultantIds[0]!, label: 'c', role: 'coordinator', municipality, partnerTypes: null, teams: [] }
+            : { keyId: consultantIds[0]!, label: 'a', role: 'consultant', municipality, partnerTypes: null, teams: ['noord'] };
+        const assigneeId = f.assignee === undefined ? undefined : consultantIds[f.assignee]!;
+        const expected = stored
+          .filter((task) => f.actor === 'coordinator' || task.team === 'noord' || task.assigneeId === consultantIds[0])
+          .filter((task) => f.status === undefined || task.status === f.status)
+          .filter((task) => f.team === undefined || task.team === f.team)
+          .filter((task) => assigneeId === undefined || task.assigneeId === assigneeId)
+          .filter((task) => f.overdue === undefined || task.overdue === f.overdue)
+          .sort(listOrder)
+          .map((task) => task.id);
+        const listed: number[] = [];
+        let after: TaskListPosition | null = null;
+        for (let page = 0; page <= expected.length + 1; page++) {
+          const filter: TaskFilter = { status: f.status, team: f.team, assignee: assigneeId, overdue: f.overdue, limit: f.limit, after };
+          const tasks = await listVisibleTasks(t.ctx.pool, actor, filter);
+          listed.push(...tasks.map((task) => task.id));
+          const last = tasks[tasks.length - 1];
+          if (tasks.length < f.limit || !last) break;
+          after = taskListPosition(last);
+        }
+        expect(listed).toEqual(expected);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('reads a page from the listing index in order, with or without a status, also after a cursor', async () => {
+    // A year of work: most tasks closed, some open or claimed, a few priorities (ties everywhere).
+    const seeds: SeedTask[] = Array.from({ length: 20_000 }, (_, i) => ({
+      status: i % 10 === 0 ? 'open' : i % 10 === 1 ? 'claimed' : 'closed',
+      priority: (i % 4) * 25,
+      dueDate: i % 7 === 0 ? null : `2026-0${1 + (i % 9)}-1${i % 10}`,
+      team: i % 3 === 0 ? 'zuid' : 'noord',
+      assignee: null,
+      overdue: false,
+    }));
+    for (let i = 0; i < seeds.length; i += 5_000) await insertTasks('1916', seeds.slice(i, i + 5_000));
+    await t.ctx.pool.query('analyze tasks');
+
+    // The statements the list runs, recorded on their way to PostgreSQL, then explained.
+    const statements: { text: string; values: unknown[] }[] = [];
+    const recording = {
+      query: (text: string, values: unknown[]) => {
+        if (/from tasks t where/.test(text)) statements.push({ text, values });
+        return t.ctx.pool.query(text, values);
+      },
+    } as unknown as Queryable;
+    const coordinator: Actor = { keyId: consultantIds[0]!, label: 'c', role: 'coordinator', municipality: '1916', partnerTypes: null, teams: [] };
+    const consultant: Actor = { keyId: consultantIds[0]!, label: 'a', role: 'consultant', municipality: '1916', partnerTypes: null, teams: ['noord'] };
+    const first = await listVisibleTasks(recording, coordinator, { limit: 25, after: null });
+    await listVisibleTasks(recording, coordinator, { status: 'open', limit: 25, after: null });
+    await listVisibleTasks(recording, coordinator, { status: 'closed', limit: 25, after: null });
+    await listVisibleTasks(recording, consultant, { limit: 25, after: taskListPosition(first[first.length - 1]!) });
+    expect(statements).toHaveLength(4);
+    const plans: string[] = [];
+    for (const statement of statements) {
+      const { rows } = await t.ctx.pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${statement.text}`, statement.values);
+      plans.push(JSON.stringify(rows[0]!['QUERY PLAN']));
+    }
+    for (const plan of plans) {
+      expect(plan).toContain('"Index Name":"tasks_listing"');
+      expect(plan).not.toContain('"Node Type":"Sort"');
+    }
+    // A status bounds the range to its part of the list (closed or not), not only filters it.
+    expect(plans[1]).toMatch(/"Index Cond":"[^"]*\(status = 'closed'::text\) = false/);
+    expect(plans[2]).toMatch(/"Index Cond":"[^"]*\(status = 'closed'::text\) = true/);
+  });
+
+  it('answers a cursor that is not a position of this list with 400', async () => {
+    await insertTasks('1916', [{ status: 'open', priority: 0, dueDate: null, team: null, assignee: null, overdue: false }]);
+    const coordinator = client(server.url, coordinatorKey);
+    const good = await coordinator.get('/v1/tasks?limit=1');
+    expect(good.status).toBe(200);
+    expect(toTaskListPosition(JSON.parse(Buffer.from(good.json.nextCursor as string, 'base64url').toString('utf8')))).not.toBeNull();
+    for (const forged of [
+      ['x', 'y', 'z', 'w'],
+      [false, 50, '2026-02-30', 1],
+      [false, 1.5, '2026-01-01', 1],
+      [false, 50, '2026-01-01', 0],
+      ['false', 50, '2026-01-01', 1],
+      [50, '2026-01-01', 1],
+    ]) {
+      const response = await coordinator.get(`/v1/tasks?cursor=${encodeCursor(forged)}`);
+      expect(response.status, JSON.stringify(forged)).toBe(400);
+      expect(response.json.errors[0].pointer).toBe('/query/cursor');
+    }
+  });
+});
