@@ -4,7 +4,7 @@ import type { Actor } from '../domain/apiKey.js';
 import type { Gender, PartnerType, SignalStatus } from '../domain/codes.js';
 import { isIsoDate } from '../domain/dates.js';
 import type { Queryable } from './pool.js';
-import { TASK_COLUMNS, taskVisibilitySql, toTaskViews, type TaskRow } from './tasks.js';
+import { LIST_KEY, TASK_COLUMNS, taskVisibilitySql, toTaskViews, type TaskRow } from './tasks.js';
 
 export interface TaskFilter {
   status?: TaskStatus | undefined;
@@ -12,16 +12,19 @@ export interface TaskFilter {
   assignee?: string | undefined;
   overdue?: boolean | undefined;
   limit: number;
-  /** Keyset cursor: the (priority, due date, id) of the last task of the previous page. */
+  /** Keyset cursor: the list position of the last task of the previous page. */
   after: TaskListPosition | null;
 }
 
-/** A task's position in the list: whether it is closed, its priority, due date ('9999-12-31' for none) and id. */
-export type TaskListPosition = [closed: boolean, priority: number, dueKey: string, id: number];
+/**
+ * A task's position in the list: whether it is closed, whether it is overdue, its priority, its
+ * due date ('infinity' for none) and id.
+ */
+export type TaskListPosition = [closed: boolean, overdue: boolean, priority: number, dueKey: string, id: number];
 
 /** The position of a listed task, for the cursor of the page it ends. */
-export function taskListPosition(task: Pick<TaskView, 'status' | 'priority' | 'dueDate' | 'id'>): TaskListPosition {
-  return [task.status === 'closed', task.priority, task.dueDate ?? '9999-12-31', task.id];
+export function taskListPosition(task: Pick<TaskView, 'status' | 'overdue' | 'priority' | 'dueDate' | 'id'>): TaskListPosition {
+  return [task.status === 'closed', task.overdue, task.priority, task.dueDate ?? 'infinity', task.id];
 }
 
 /**
@@ -30,23 +33,16 @@ export function taskListPosition(task: Pick<TaskView, 'status' | 'priority' | 'd
  * exist) must be refused, not sent to the database.
  */
 export function toTaskListPosition(value: unknown): TaskListPosition | null {
-  if (!Array.isArray(value) || value.length !== 4) return null;
-  const [closed, priority, dueKey, id] = value as unknown[];
-  if (typeof closed !== 'boolean') return null;
+  if (!Array.isArray(value) || value.length !== 5) return null;
+  const [closed, overdue, priority, dueKey, id] = value as unknown[];
+  if (typeof closed !== 'boolean' || typeof overdue !== 'boolean') return null;
   if (!Number.isSafeInteger(priority) || Math.abs(priority as number) > 2 ** 31) return null;
-  if (typeof dueKey !== 'string' || !isIsoDate(dueKey)) return null;
+  if (typeof dueKey !== 'string' || (dueKey !== 'infinity' && !isIsoDate(dueKey))) return null;
   if (!Number.isSafeInteger(id) || (id as number) < 1) return null;
-  return [closed, priority as number, dueKey, id as number];
+  return [closed, overdue, priority as number, dueKey, id as number];
 }
 
-/**
- * The list order: tasks still to be worked (open, claimed) before closed ones, each highest
- * priority first, then earliest due date (none last), then id — as the ascending keys of the
- * index `tasks_listing` (migration 120), which they must stay identical to.
- */
-const LISTING_KEY = `(t.status = 'closed'), (-(t.priority::bigint)), (coalesce(t.due_date, '9999-12-31'::date)), t.id`;
-
-/** Tasks the actor may see in list order (see LISTING_KEY), a page after the cursor's position. */
+/** Tasks the actor may see in list order (LIST_KEY), a page after the cursor's position. */
 export async function listVisibleTasks(db: Queryable, actor: Actor, filter: TaskFilter): Promise<TaskView[]> {
   const params: unknown[] = [];
   const where: string[] = [];
@@ -69,16 +65,16 @@ export async function listVisibleTasks(db: Queryable, actor: Actor, filter: Task
   // few overdue tasks be read from their own index (tasks_overdue) instead of walking the list.
   if (filter.overdue === true) where.push(`t.status <> 'closed'`, `(t.status = 'closed') is false`);
   if (filter.after) {
-    const [closed, priority, dueKey, id] = filter.after;
-    params.push(closed, -priority, dueKey, id);
+    const [closed, overdue, priority, dueKey, id] = filter.after;
+    params.push(closed, !overdue, -priority, dueKey, id);
     const n = params.length;
     // Keyset paging: the rest of the list after the cursor's position, as a row comparison of
     // the index's keys, which starts the index range there.
-    where.push(`(${LISTING_KEY}) > ($${n - 3}::boolean, $${n - 2}::bigint, $${n - 1}::date, $${n}::bigint)`);
+    where.push(`(${LIST_KEY}) > ($${n - 4}::boolean, $${n - 3}::boolean, $${n - 2}::bigint, $${n - 1}::date, $${n}::bigint)`);
   }
   params.push(filter.limit);
   const { rows } = await db.query<TaskRow>(
-    `select ${TASK_COLUMNS} from tasks t where ${where.join(' and ')} order by ${LISTING_KEY} limit $${params.length}`,
+    `select ${TASK_COLUMNS} from tasks t where ${where.join(' and ')} order by ${LIST_KEY} limit $${params.length}`,
     params,
   );
   return toTaskViews(db, rows);

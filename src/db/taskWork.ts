@@ -4,17 +4,24 @@
  *
  * Queue order is "overdue first, then priority, then due date, then id". In SQL it is the
  * ascending tuple (not overdue, -priority, coalesce(due_date, infinity), id): the expressions
- * of the partial indexes of migration 020, so that both a cursor bound and "the next task I can
- * lock" are index range scans.
+ * of the team claim index of migration 020 and of the list index of migration 120, so that both
+ * a cursor bound and "the next task I can lock" are index range scans.
  */
 import type { ContactChannel, DayPart, SignalStatus, TaskResult } from '../domain/codes.js';
 import type { TaskStatus } from '../domain/taskStateMachine.js';
 import type { AuditEvent } from './audit.js';
 import type { Queryable } from './pool.js';
-import { TASK_COLUMNS, type TaskRow } from './tasks.js';
+import { LIST_KEY, QUEUE_KEY, TASK_COLUMNS, type TaskRow } from './tasks.js';
 
-/** The queue's sort key of a row of alias `t` (must stay identical to the index expressions). */
-const SORT_KEY = `(not t.overdue), (-(t.priority::bigint)), (coalesce(t.due_date, 'infinity'::date)), t.id`;
+/** The queue's sort key of a row of alias `t`. */
+const SORT_KEY = QUEUE_KEY;
+
+/**
+ * A municipality's open, unassigned tasks in queue order are the part still to be worked of the
+ * list index (tasks_listing, migration 120): its first sort key, `status = 'closed'`, is false
+ * for all of them, and saying so lets the range start there.
+ */
+const TO_DO = `(t.status = 'closed') is false`;
 
 /** A position in the queue: the segment (0: assigned to me, 1: my teams' open tasks) and the sort key. */
 export interface QueuePosition {
@@ -41,8 +48,12 @@ export interface QueueRow extends TaskRow {
 
 const KEY_COLUMNS = `, (not t.overdue) as k_not_overdue, (-(t.priority::bigint)) as k_neg_priority, (coalesce(t.due_date, 'infinity'::date))::text as k_due`;
 
-function afterSql(first: number): string {
-  return `($${first}::boolean is null or (${SORT_KEY}) > ($${first}::boolean, $${first + 1}::bigint, $${first + 2}::date, $${first + 3}::bigint))`;
+/** After the cursor's position in queue order; `toDo`: as a bound of the list index's part still to be worked. */
+function afterSql(first: number, toDo = false): string {
+  const position = `$${first}::boolean, $${first + 1}::bigint, $${first + 2}::date, $${first + 3}::bigint`;
+  return toDo
+    ? `($${first}::boolean is null or (${LIST_KEY}) > (false, ${position}))`
+    : `($${first}::boolean is null or (${SORT_KEY}) > (${position}))`;
 }
 
 function afterParams(after: QueuePosition | null): unknown[] {
@@ -65,10 +76,10 @@ export async function listAssignedQueue(db: Queryable, scope: QueueScope, after:
  * team (LATERAL), merged: a btree cannot return `team = any(…)` in the order of later columns.
  */
 export async function listTeamQueue(db: Queryable, scope: QueueScope, after: QueuePosition | null, limit: number): Promise<QueueRow[]> {
-  const openAfter = `t.municipality_code = $1 and t.status = 'open' and t.assignee_key_id is null and ${afterSql(2)}`;
+  const open = `t.municipality_code = $1 and t.status = 'open' and t.assignee_key_id is null`;
   if (scope.teams === 'all') {
     const { rows } = await db.query<QueueRow>(
-      `select ${TASK_COLUMNS}${KEY_COLUMNS} from tasks t where ${openAfter} order by ${SORT_KEY} limit $6`,
+      `select ${TASK_COLUMNS}${KEY_COLUMNS} from tasks t where ${open} and ${TO_DO} and ${afterSql(2, true)} order by ${LIST_KEY} limit $6`,
       [scope.municipality, ...afterParams(after), limit],
     );
     return rows;
@@ -76,7 +87,7 @@ export async function listTeamQueue(db: Queryable, scope: QueueScope, after: Que
   const { rows } = await db.query<QueueRow>(
     `select q.* from unnest($7::text[]) as tm(team)
       cross join lateral (
-        select ${TASK_COLUMNS}${KEY_COLUMNS} from tasks t where t.team = tm.team and ${openAfter} order by ${SORT_KEY} limit $6
+        select ${TASK_COLUMNS}${KEY_COLUMNS} from tasks t where t.team = tm.team and ${open} and ${afterSql(2)} order by ${SORT_KEY} limit $6
       ) q
       order by q.k_not_overdue, q.k_neg_priority, q.k_due::date, q.id limit $6`,
     [scope.municipality, ...afterParams(after), limit, [...new Set(scope.teams)]],
@@ -108,7 +119,7 @@ export async function claimNext(
   const claimable = `t.municipality_code = $2 and t.status = 'open' and t.assignee_key_id is null`;
   const fromScope =
     scope.teams === 'all'
-      ? `select t.id from tasks t where ${claimable} and not exists (select 1 from mine) order by ${SORT_KEY} limit 1 for update skip locked`
+      ? `select t.id from tasks t where ${claimable} and ${TO_DO} and not exists (select 1 from mine) order by ${LIST_KEY} limit 1 for update skip locked`
       : `select c.id from unnest($7::text[]) as tm(team)
           cross join lateral (
             select t.id${KEY_COLUMNS} from tasks t

@@ -26,6 +26,18 @@ export interface TaskRow {
   closed_at: Date | null;
 }
 
+/**
+ * Queue order — overdue first, then priority (high first), then due date (none last), then id —
+ * as the ascending tuple of the claim indexes' keys (migration 020): must stay identical to them.
+ */
+export const QUEUE_KEY = `(not t.overdue), (-(t.priority::bigint)), (coalesce(t.due_date, 'infinity'::date)), t.id`;
+
+/**
+ * List order: tasks still to be worked (open, claimed) before closed ones, each part in queue
+ * order — the keys of the index `tasks_listing` (migration 120): must stay identical to them.
+ */
+export const LIST_KEY = `(t.status = 'closed'), ${QUEUE_KEY}`;
+
 export const TASK_COLUMNS = `t.id, t.household_id, t.municipality_code, t.status, t.priority, t.due_date, t.overdue, t.team,
   t.assignee_key_id, t.channel, t.result, t.suppressed, t.picked_up_date, t.explanation, t.rule_set_version, t.created_at, t.closed_at`;
 

@@ -35,7 +35,7 @@ import { taskVisibilitySql, toTaskViews, type TaskRow } from '../db/tasks.js';
 import type { TaskView } from '../api/schemas/task.js';
 import type { Actor } from '../domain/apiKey.js';
 import type { TaskResult } from '../domain/codes.js';
-import { dutchToday } from '../domain/dates.js';
+import { dutchToday, isIsoDate } from '../domain/dates.js';
 import * as machine from '../domain/taskStateMachine.js';
 import { problem, ProblemError } from '../api/problem.js';
 import { recordAudit, type AuditEvent } from '../db/audit.js';
@@ -126,8 +126,10 @@ function decodePosition(cursor: string | undefined): QueuePosition | null {
     (segment !== 0 && segment !== 1) ||
     typeof notOverdue !== 'boolean' ||
     !Number.isSafeInteger(negPriority) ||
+    Math.abs(negPriority as number) > 2 ** 31 ||
     typeof dueKey !== 'string' ||
-    !/^(\d{4}-\d{2}-\d{2}|infinity)$/.test(dueKey) ||
+    // A date that does not exist (2026-02-30) would fail in the statement, not here.
+    (dueKey !== 'infinity' && !isIsoDate(dueKey)) ||
     !Number.isSafeInteger(id)
   ) {
     throw invalid();

@@ -135,7 +135,7 @@ describe('110_evaluation_queue', () => {
 });
 
 describe('120_task_listing', () => {
-  it('replaces tasks_queue by an index in list order that holds every task, closed ones too', async () => {
+  it('replaces tasks_queue and tasks_claimable_municipality by an index in list order that holds every task, closed ones too', async () => {
     await migrate(pool, schema, { until: '110_evaluation_queue.sql' });
     await pool.query(
       `insert into tasks (household_id, municipality_code, status, priority, due_date, closed_at)
@@ -147,7 +147,8 @@ describe('120_task_listing', () => {
     expect(await migrate(pool, schema)).toEqual(['120_task_listing.sql']);
 
     const { rows: indexes } = await pool.query<{ indexname: string; indexdef: string }>(
-      `select indexname, indexdef from pg_indexes where schemaname = $1 and tablename = 'tasks' and indexname in ('tasks_queue', 'tasks_listing')`,
+      `select indexname, indexdef from pg_indexes
+        where schemaname = $1 and tablename = 'tasks' and indexname in ('tasks_queue', 'tasks_claimable_municipality', 'tasks_listing')`,
       [schema],
     );
     expect(indexes.map((i) => i.indexname)).toEqual(['tasks_listing']);
@@ -156,7 +157,7 @@ describe('120_task_listing', () => {
     await pool.query('set enable_seqscan = off');
     const { rows } = await pool.query<{ household_id: number }>(
       `select household_id from tasks t where municipality_code = '0363' and household_id > 900000
-        order by (t.status = 'closed'), (-(t.priority::bigint)), (coalesce(t.due_date, '9999-12-31'::date)), t.id`,
+        order by (t.status = 'closed'), (not t.overdue), (-(t.priority::bigint)), (coalesce(t.due_date, 'infinity'::date)), t.id`,
     );
     await pool.query('reset enable_seqscan');
     expect(rows.map((r) => r.household_id)).toEqual([900005, 900001, 900003, 900002, 900004, 900006]);

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/api/openapi.js';
 import type { TaskStatus } from '../../src/api/schemas/task.js';
+import { claimNext, listTeamQueue } from '../../src/db/taskWork.js';
+import { claimNextTask, listQueue } from '../../src/services/taskWork.js';
 import { listVisibleTasks, taskListPosition, toTaskListPosition, type TaskFilter, type TaskListPosition } from '../../src/db/taskReads.js';
 import type { Queryable } from '../../src/db/pool.js';
 import type { Actor } from '../../src/domain/apiKey.js';
@@ -16,6 +18,7 @@ import { client, createKey, createTestContext, seedMunicipality, startTestServer
 let t: TestContext;
 let server: TestServer;
 let coordinatorKey: string;
+let coordinatorId: string;
 const consultantIds: string[] = [];
 
 beforeAll(async () => {
@@ -23,6 +26,7 @@ beforeAll(async () => {
   server = await startTestServer(t.ctx);
   await seedMunicipality(t.ctx, '1916', ['2261', '2262'], [{ id: 'noord', areas: ['2261'] }, { id: 'zuid', areas: ['2262'] }]);
   coordinatorKey = await createKey(t.ctx, { role: 'coordinator', municipality: '1916', label: 'coordinator' });
+  coordinatorId = (await t.ctx.pool.query<{ id: string }>(`select id from api_keys where label = 'coordinator'`)).rows[0]!.id;
   for (const label of ['consultant a', 'consultant b']) {
     await createKey(t.ctx, { role: 'consultant', municipality: '1916', teams: ['noord'], label });
     consultantIds.push((await t.ctx.pool.query<{ id: string }>('select id from api_keys where label = $1', [label])).rows[0]!.id);
@@ -74,10 +78,11 @@ async function insertTasks(municipality: string, tasks: readonly SeedTask[]): Pr
   return tasks.map((task, i) => ({ ...task, overdue: task.overdue && task.status !== 'closed', id: rows[i]!.id, assigneeId: assigneeIds[i]! }));
 }
 
-/** The list order, written out: to do before closed, priority high first, due date (none last), id. */
+/** The list order, written out: to do before closed, overdue first, priority high first, due date (none last), id. */
 function listOrder(a: StoredTask, b: StoredTask): number {
   const closed = Number(a.status === 'closed') - Number(b.status === 'closed');
   if (closed !== 0) return closed;
+  if (a.overdue !== b.overdue) return a.overdue ? -1 : 1;
   if (a.priority !== b.priority) return b.priority - a.priority;
   const [dueA, dueB] = [a.dueDate ?? '9999-12-31', b.dueDate ?? '9999-12-31'];
   if (dueA !== dueB) return dueA < dueB ? -1 : 1;
@@ -102,6 +107,16 @@ const filterArbitrary = fc.record({
   overdue: fc.option(fc.boolean(), { nil: undefined }),
   limit: fc.integer({ min: 1, max: 7 }),
 });
+
+/** The indexes scanned below a Sort node anywhere in an EXPLAIN (FORMAT JSON) plan. */
+function sortedIndexes(plan: unknown, underSort = false): string[] {
+  if (Array.isArray(plan)) return plan.flatMap((p) => sortedIndexes(p, underSort));
+  if (plan === null || typeof plan !== 'object') return [];
+  const node = plan as Record<string, unknown>;
+  const sorted = underSort || node['Node Type'] === 'Sort';
+  const own = sorted && typeof node['Index Name'] === 'string' ? [node['Index Name']] : [];
+  return [...own, ...Object.values(node).flatMap((value) => sortedIndexes(value, sorted))];
+}
 
 describe('task list', () => {
   it('pages through exactly the visible, filtered tasks in list order, under any filter and page size', async () => {
@@ -140,6 +155,38 @@ describe('task list', () => {
     );
   });
 
+  it("gives a coordinator the municipality's open, unassigned tasks in queue order, listed page by page and claimed one by one", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(seedTaskArbitrary, { maxLength: 20 }), fc.integer({ min: 1, max: 5 }), async (seeds, limit) => {
+        const municipality = `Q${++run}`;
+        const stored = await insertTasks(municipality, seeds);
+        const actor: Actor = { keyId: coordinatorId, label: 'coordinator', role: 'coordinator', municipality, partnerTypes: null, teams: [] };
+        const expected = stored
+          .filter((task) => task.status === 'open' && task.assigneeId === null)
+          .sort(listOrder)
+          .map((task) => task.id);
+        const listed: number[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page <= expected.length; page++) {
+          const { tasks, nextCursor } = await listQueue(t.ctx, actor, { limit, cursor });
+          listed.push(...tasks.map((task) => task.id));
+          if (!nextCursor) break;
+          cursor = nextCursor;
+        }
+        expect(listed).toEqual(expected);
+        const claimed: number[] = [];
+        for (let claim = 0; claim <= expected.length; claim++) {
+          const task = await claimNextTask(t.ctx, actor, { actorKeyId: coordinatorId, actorLabel: 'coordinator' });
+          if (!task) break;
+          claimed.push(task.id);
+        }
+        expect(claimed).toEqual(expected);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('reads a page from the listing index in order, with or without a status, also after a cursor', async () => {
     // A year of work: most tasks closed, some open or claimed, a few priorities (ties everywhere).
     const seeds: SeedTask[] = Array.from({ length: 20_000 }, (_, i) => ({
@@ -156,9 +203,10 @@ describe('task list', () => {
     // The statements the list runs, recorded on their way to PostgreSQL, then explained.
     const statements: { text: string; values: unknown[] }[] = [];
     const recording = {
-      query: (text: string, values: unknown[]) => {
-        if (/from tasks t where/.test(text)) statements.push({ text, values });
-        return t.ctx.pool.query(text, values);
+      query: (query: string | { text: string; values: unknown[] }, values?: unknown[]) => {
+        const statement = typeof query === 'string' ? { text: query, values: values ?? [] } : { text: query.text, values: query.values };
+        if (/from tasks t where/.test(statement.text)) statements.push(statement);
+        return t.ctx.pool.query(statement.text, statement.values);
       },
     } as unknown as Queryable;
     const coordinator: Actor = { keyId: consultantIds[0]!, label: 'c', role: 'coordinator', municipality: '1916', partnerTypes: null, teams: [] };
@@ -167,36 +215,59 @@ describe('task list', () => {
     await listVisibleTasks(recording, coordinator, { status: 'open', limit: 25, after: null });
     await listVisibleTasks(recording, coordinator, { status: 'closed', limit: 25, after: null });
     await listVisibleTasks(recording, consultant, { limit: 25, after: taskListPosition(first[first.length - 1]!) });
-    expect(statements).toHaveLength(4);
+    // A coordinator's queue, its second page, and a coordinator's claim.
+    const scope = { municipality: '1916', keyId: coordinatorId, teams: 'all' as const };
+    const queue = await listTeamQueue(recording, scope, null, 25);
+    const last = queue[queue.length - 1]!;
+    await listTeamQueue(recording, scope, { segment: 1, notOverdue: last.k_not_overdue, negPriority: last.k_neg_priority, dueKey: last.k_due, id: last.id }, 25);
+    expect(await claimNext(recording, scope, new Date(), { actorLabel: 'coordinator' })).not.toBeNull();
+    expect(statements).toHaveLength(7);
     const plans: string[] = [];
     for (const statement of statements) {
       const { rows } = await t.ctx.pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${statement.text}`, statement.values);
-      plans.push(JSON.stringify(rows[0]!['QUERY PLAN']));
+      const plan = rows[0]!['QUERY PLAN'];
+      plans.push(JSON.stringify(plan));
+      // Read in order from tasks_listing: no sort above a scan of it. (The claim also sorts the
+      // claimer's own few assigned tasks, read from tasks_assignee.)
+      expect(JSON.stringify(plan)).toContain('"Index Name":"tasks_listing"');
+      expect(sortedIndexes(plan), statement.text).not.toContain('tasks_listing');
     }
-    for (const plan of plans) {
-      expect(plan).toContain('"Index Name":"tasks_listing"');
-      expect(plan).not.toContain('"Node Type":"Sort"');
-    }
+    // The coordinator's queue page after a cursor starts the index range at it.
+    expect(plans[5]).toMatch(/"Index Cond":"[^"]*ROW\(\(status = 'closed'::text\)/);
     // A status bounds the range to its part of the list (closed or not), not only filters it.
     expect(plans[1]).toMatch(/"Index Cond":"[^"]*\(status = 'closed'::text\) = false/);
     expect(plans[2]).toMatch(/"Index Cond":"[^"]*\(status = 'closed'::text\) = true/);
   });
 
-  it('answers a cursor that is not a position of this list with 400', async () => {
+  it('answers a cursor that is not a position of the list or the work queue with 400', async () => {
     await insertTasks('1916', [{ status: 'open', priority: 0, dueDate: null, team: null, assignee: null, overdue: false }]);
     const coordinator = client(server.url, coordinatorKey);
     const good = await coordinator.get('/v1/tasks?limit=1');
     expect(good.status).toBe(200);
     expect(toTaskListPosition(JSON.parse(Buffer.from(good.json.nextCursor as string, 'base64url').toString('utf8')))).not.toBeNull();
     for (const forged of [
-      ['x', 'y', 'z', 'w'],
-      [false, 50, '2026-02-30', 1],
-      [false, 1.5, '2026-01-01', 1],
-      [false, 50, '2026-01-01', 0],
-      ['false', 50, '2026-01-01', 1],
-      [50, '2026-01-01', 1],
+      ['x', 'y', 'z', 'w', 'v'],
+      [false, false, 50, '2026-02-30', 1],
+      [false, false, 50, 'tomorrow', 1],
+      [false, false, 1.5, '2026-01-01', 1],
+      [false, false, 50, '2026-01-01', 0],
+      ['false', false, 50, '2026-01-01', 1],
+      [false, null, 50, '2026-01-01', 1],
+      [false, 50, '2026-01-01', 1],
     ]) {
       const response = await coordinator.get(`/v1/tasks?cursor=${encodeCursor(forged)}`);
+      expect(response.status, JSON.stringify(forged)).toBe(400);
+      expect(response.json.errors[0].pointer).toBe('/query/cursor');
+    }
+    // The work queue's cursor (part, then its queue position) is checked the same way.
+    expect((await coordinator.get(`/v1/tasks/queue?cursor=${encodeCursor([1, true, -50, '2026-01-01', 1])}`)).status).toBe(200);
+    for (const forged of [
+      [1, true, -50, '2026-02-30', 1],
+      [1, true, 2 ** 40, '2026-01-01', 1],
+      [1, 'true', -50, '2026-01-01', 1],
+      [2, true, -50, 'infinity', 1],
+    ]) {
+      const response = await coordinator.get(`/v1/tasks/queue?cursor=${encodeCursor(forged)}`);
       expect(response.status, JSON.stringify(forged)).toBe(400);
       expect(response.json.errors[0].pointer).toBe('/query/cursor');
     }

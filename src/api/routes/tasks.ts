@@ -27,7 +27,7 @@ export function registerTaskRoutes(v1: ApiApp): void {
       method: 'get',
       path: '/tasks',
       tags: ['Tasks'],
-      summary: 'Tasks visible to this key: open and claimed before closed, each highest priority first, then earliest due date',
+      summary: 'Tasks visible to this key: open and claimed before closed, each in queue order (overdue, priority, due date)',
       description: 'Coordinators see their whole municipality; consultants the tasks of their teams and those assigned to them.',
       security,
       request: { query: listQuery },
