@@ -19,8 +19,12 @@
 -- other part.
 --
 -- A coordinator's claim and queue (all open, unassigned tasks of the municipality, in queue
--- order) walk the part still to be worked of the same index, so `tasks_claimable_municipality`
+-- order) walk the part still to be worked of the same index, passing over the tasks in
+-- progress (claimed, or assigned) before the first open one, so `tasks_claimable_municipality`
 -- goes too: two index entries fewer for every new task, one more for every task in the list.
+-- Consultants keep `tasks_claimable_team`: claiming is their hot path, and the tasks in
+-- progress gather at the front of the queue (the highest first are claimed first), where a
+-- walk would pass over all of them at every claim.
 
 drop index tasks_queue;
 drop index tasks_claimable_municipality;
