@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/api/openapi.js';
 import { runRetention } from '../../src/services/retention.js';
 import { client, createKey, createTestContext, seedMunicipality, startTestServer, type TestContext, type TestServer } from '../helpers/context.js';
 import { seedSignals } from '../helpers/signals.js';
@@ -92,6 +93,12 @@ describe('audit events API', () => {
     expect(all.json.events[0].id).toBeGreaterThan(all.json.events[1].id);
     const next = await admin.get(`/v1/audit-events?limit=2&cursor=${all.json.nextCursor}`);
     expect(next.json.events[0].id).toBeLessThan(all.json.events[1].id);
+    // A cursor that is no position of this list is refused, not sent to the database.
+    for (const forged of [[1.5], [1e300], [-1], ['7'], [7, 8], []]) {
+      const response = await admin.get(`/v1/audit-events?cursor=${encodeCursor(forged)}`);
+      expect(response.status, JSON.stringify(forged)).toBe(400);
+      expect(response.json.errors[0].pointer).toBe('/query/cursor');
+    }
 
     const own = await coordinator.get('/v1/audit-events?object=team');
     expect(own.json.events.map((e: { objectId: string }) => e.objectId)).toEqual(['0363/centrum']);

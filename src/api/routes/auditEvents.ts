@@ -76,8 +76,11 @@ export function registerAuditRoutes(v1: ApiApp): void {
       const q = c.req.valid('query');
       if (q.from && q.to && q.from > q.to) throw problem.badRequest('from lies after to', [{ pointer: '/query/from', detail: 'must not be after to' }]);
       if (q.municipality && actor.municipality && q.municipality !== actor.municipality) throw problem.notFound('No such municipality');
+      // The cursor is the id of the last event of the previous page: a positive integer, else it
+      // is no cursor of this list (and the statement could not take it).
       const cursor = decodeCursor(q.cursor);
-      if (q.cursor && (!cursor || typeof cursor[0] !== 'number')) throw problem.badRequest('Invalid cursor', [{ pointer: '/query/cursor', detail: 'not a cursor of this list' }]);
+      const beforeId = cursor?.length === 1 && Number.isSafeInteger(cursor[0]) && (cursor[0] as number) > 0 ? (cursor[0] as number) : undefined;
+      if (q.cursor && beforeId === undefined) throw problem.badRequest('Invalid cursor', [{ pointer: '/query/cursor', detail: 'not a cursor of this list' }]);
       const [objectType, objectId] = q.object ? (q.object.split(/:(.*)/s) as [string, string | undefined]) : [undefined, undefined];
       const events = await listAuditEvents(c.get('ctx').pool, {
         municipality: actor.municipality ?? q.municipality ?? null,
@@ -86,7 +89,7 @@ export function registerAuditRoutes(v1: ApiApp): void {
         objectId: objectId || undefined,
         from: q.from,
         to: q.to,
-        beforeId: cursor ? (cursor[0] as number) : undefined,
+        beforeId,
         limit: q.limit,
       });
       const nextCursor = events.length === q.limit ? encodeCursor([events[events.length - 1]!.id]) : null;
