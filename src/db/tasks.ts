@@ -28,7 +28,7 @@ export interface TaskRow {
 
 /**
  * Queue order — overdue first, then priority (high first), then due date (none last), then id —
- * as the ascending tuple of the claim indexes' keys (migration 020): must stay identical to them.
+ * as the ascending tuple of the team claim index's keys (migration 020): must stay identical to them.
  */
 export const QUEUE_KEY = `(not t.overdue), (-(t.priority::bigint)), (coalesce(t.due_date, 'infinity'::date)), t.id`;
 
