@@ -41,9 +41,23 @@ export function emptyResponse(description: string) {
 
 export const security = [{ apiKey: [] }];
 
+const DIGITS = /^[0-9]{1,20}$/;
+
+/**
+ * A whole-number path or query parameter, written in digits only. `z.coerce.number()` would also
+ * read ' 1', '1e3', '0x10' and '1.0' as numbers, so one task would have many addresses and a page
+ * size many spellings; anything but digits is a 400 here. Documented as an integer.
+ */
+export function integerParameter(min: number, max: number) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && DIGITS.test(value) ? Number(value) : value),
+    z.number({ error: 'must be a whole number written in digits' }).int().min(min).max(max),
+  );
+}
+
 /** Cursor paging query parameters shared by list endpoints. */
 export const pagingQuery = {
-  limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ description: 'Page size (at most 500)' }),
+  limit: integerParameter(1, 500).default(50).openapi({ description: 'Page size (at most 500)' }),
   cursor: z.string().max(200).optional().openapi({ description: 'The `nextCursor` of the previous page' }),
 };
 

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { serve, type ServerType } from '@hono/node-server';
-import { createApp } from '../../src/api/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/logger.js';
+import { startApiServer } from '../../src/server.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createQueueBackend, deleteRedisPrefix } from '../../src/queue/index.js';
 import { createApiKey, type CreateApiKeyInput } from '../../src/services/apiKeys.js';
@@ -76,18 +75,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real HTTP server on a free port. */
+/** The real HTTP server (as `vroegsein api` starts it) on a free port. */
 export async function startTestServer(ctx: AppContext): Promise<TestServer> {
-  const { app } = createApp(ctx);
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const server = await startApiServer(ctx, { host: '127.0.0.1', port: 0 });
+  return { url: `http://127.0.0.1:${server.port}`, close: () => server.close(5_000) };
 }
 
 /** Creates a key directly in the database (as `vroegsein keys create` does). */

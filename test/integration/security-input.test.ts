@@ -201,3 +201,59 @@ describe('text PostgreSQL cannot store', () => {
     }
   });
 });
+
+describe('numbers in paths and queries', () => {
+  it('are digits only: a task has one address, a page size one spelling', async () => {
+    const headers = { authorization: `Bearer ${w.keys.coordinatorA.key}` };
+    const valid = await fetch(`${w.server.url}/v1/tasks/${w.taskA.taskId}`, { headers });
+    expect(valid.status).toBe(200);
+    const odd = [
+      [`/v1/tasks/%20${w.taskA.taskId}`, '/param/id'],
+      [`/v1/tasks/${w.taskA.taskId}%20`, '/param/id'],
+      [`/v1/tasks/${w.taskA.taskId}.0`, '/param/id'],
+      [`/v1/tasks/0x${w.taskA.taskId.toString(16)}`, '/param/id'],
+      [`/v1/tasks/${w.taskA.taskId}e0`, '/param/id'],
+      ['/v1/tasks?limit=1e1', '/query/limit'],
+      ['/v1/tasks?limit=%2010', '/query/limit'],
+      ['/v1/tasks?limit=', '/query/limit'],
+      ['/v1/rule-sets/%2B1', '/param/version'],
+    ] as const;
+    for (const [path, pointer] of odd) {
+      const res = await fetch(w.server.url + path, { headers });
+      const body = (await res.json()) as { errors?: { pointer: string; detail: string }[] };
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('content-type'), path).toBe('application/problem+json');
+      expect(body.errors?.map((e) => e.pointer), path).toContain(pointer);
+    }
+    const page = await fetch(`${w.server.url}/v1/tasks?limit=1`, { headers });
+    expect(page.status).toBe(200);
+  });
+});
+
+describe('requests refused before the app sees them', () => {
+  it('a URL over 16 KiB is a 431 problem, not a bare status line', async () => {
+    const res = await fetch(`${w.server.url}/v1/tasks?cursor=${'x'.repeat(20_000)}`, { headers: { authorization: `Bearer ${w.keys.coordinatorA.key}` } });
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('api-version')).toBe('1.0.0');
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(await res.json()).toMatchObject({ status: 431, title: 'Request header fields too large', type: 'urn:vroegsein:problem:too-large' });
+  });
+
+  it('bytes that are no HTTP get a 400 problem and the connection closed', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(w.server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write('HELLO \u0001\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const [head, body] = answer.split('\r\n\r\n') as [string, string];
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head).toContain('Content-Type: application/problem+json');
+    expect(head).toContain('X-Content-Type-Options: nosniff');
+    expect(JSON.parse(body)).toMatchObject({ status: 400, type: 'urn:vroegsein:problem:malformed-request' });
+  });
+});

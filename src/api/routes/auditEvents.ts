@@ -3,7 +3,7 @@ import { listAuditEvents, type AuditEventView } from '../../db/auditEvents.js';
 import { isIsoDate } from '../../domain/dates.js';
 import type { ApiApp } from '../env.js';
 import { assertRole, audit } from '../middleware/auth.js';
-import { apiVersionHeader, decodeCursor, encodeCursor, errorResponses, security } from '../openapi.js';
+import { apiVersionHeader, decodeCursor, encodeCursor, errorResponses, security, integerParameter } from '../openapi.js';
 import { problem } from '../problem.js';
 
 const auditEventSchema = z
@@ -35,7 +35,7 @@ const query = z
     from: isoDate.optional(),
     to: isoDate.optional(),
     municipality: z.string().regex(/^[0-9]{4}$/).optional().openapi({ description: 'Admins only: one municipality' }),
-    limit: z.coerce.number().int().min(1).max(10_000).default(100),
+    limit: integerParameter(1, 10_000).default(100),
     cursor: z.string().max(200).optional(),
   })
   .strict();

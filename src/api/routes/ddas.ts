@@ -5,7 +5,7 @@ import { CONTACT_CHANNELS, DAY_PARTS, PARTNER_TYPES, SIGNAL_STATUSES, TASK_RESUL
 import { DDAS_DEFAULT_PAGE_SIZE, DDAS_MAX_PAGE_SIZE, DdasRequestError, exportDdas, type DdasExport, type DdasExportRequest } from '../../services/ddas.js';
 import type { ApiApp, ApiEnv } from '../env.js';
 import { assertRole, audit } from '../middleware/auth.js';
-import { apiVersionHeader, errorResponses, jsonResponse, security } from '../openapi.js';
+import { apiVersionHeader, errorResponses, jsonResponse, security, integerParameter } from '../openapi.js';
 import { ProblemError, problem } from '../problem.js';
 
 /**
@@ -119,8 +119,8 @@ const exportQuery = z
   .object({
     from: datum.openapi({ description: 'First day of the period (signals received, cases matched)', example: '2025-01-01' }),
     to: datum.openapi({ description: 'Last day of the period, inclusive', example: '2025-03-31' }),
-    page: z.coerce.number().int().min(1).default(1).openapi({ description: 'Page number, from 1' }),
-    pageSize: z.coerce.number().int().min(1).max(DDAS_MAX_PAGE_SIZE).default(DDAS_DEFAULT_PAGE_SIZE).openapi({ description: pageSizeDescription }),
+    page: integerParameter(1, Number.MAX_SAFE_INTEGER).default(1).openapi({ description: 'Page number, from 1' }),
+    pageSize: integerParameter(1, DDAS_MAX_PAGE_SIZE).default(DDAS_DEFAULT_PAGE_SIZE).openapi({ description: pageSizeDescription }),
     municipality: z.string().regex(/^[0-9]{4}$/, 'a municipality is its 4-digit CBS code').optional().openapi({ description: 'Only this municipality (for keys that see several)' }),
   })
   .strict()

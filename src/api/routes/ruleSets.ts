@@ -7,7 +7,7 @@ import { validateRuleSet } from '../../rules/validate.js';
 import { InvalidRuleSetError, activateRuleSet, publishRuleSet, simulateRuleSet } from '../../services/ruleSets.js';
 import type { ApiApp, ApiEnv } from '../env.js';
 import { assertRole, audit } from '../middleware/auth.js';
-import { errorResponses, jsonResponse, security } from '../openapi.js';
+import { errorResponses, jsonResponse, security, integerParameter } from '../openapi.js';
 import { problem } from '../problem.js';
 
 const municipalityQuery = z
@@ -15,7 +15,7 @@ const municipalityQuery = z
     municipality: z.string().regex(/^[0-9]{4}$/).optional().openapi({ description: 'Admins without a municipality of their own name the municipality' }),
   })
   .strict();
-const versionParam = z.object({ version: z.coerce.number().int().min(1).max(1_000_000).openapi({ param: { name: 'version', in: 'path' }, example: 2 }) });
+const versionParam = z.object({ version: integerParameter(1, 1_000_000).openapi({ param: { name: 'version', in: 'path' }, example: 2 }) });
 const isoDate = z.string().refine(isIsoDate, 'an ISO date (YYYY-MM-DD)');
 
 const problemItem = z.object({ pointer: z.string(), detail: z.string() });

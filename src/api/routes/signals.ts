@@ -6,7 +6,7 @@ import { importCsvStream, importJsonStream, parseIdempotencyKey, readBatch, type
 import type { ApiApp, ApiEnv } from '../env.js';
 import { assertRole, audit, origin } from '../middleware/auth.js';
 import { rateLimit } from '../middleware/rateLimit.js';
-import { apiVersionHeader, errorResponses, jsonResponse, security, timestampSchema } from '../openapi.js';
+import { apiVersionHeader, errorResponses, jsonResponse, security, timestampSchema, integerParameter } from '../openapi.js';
 import { problem, ProblemError, problemSchema } from '../problem.js';
 
 /**
@@ -214,7 +214,7 @@ export function registerSignalRoutes(v1: ApiApp): void {
         params: z.object({ batchId: z.string().uuid().openapi({ param: { name: 'batchId', in: 'path' } }) }),
         query: z
           .object({
-            limit: z.coerce.number().int().min(1).max(1_000).default(100).openapi({ description: 'Rejections per page (at most 1,000)' }),
+            limit: integerParameter(1, 1_000).default(100).openapi({ description: 'Rejections per page (at most 1,000)' }),
             cursor: z.string().regex(/^[0-9]{1,10}$/, 'not a cursor of this list').optional().openapi({ description: 'The `nextCursor` of the previous page' }),
           })
           .strict(),

@@ -19,7 +19,7 @@ import {
 } from '../../services/taskWork.js';
 import type { ApiApp, ApiEnv } from '../env.js';
 import { assertRole, audit, origin } from '../middleware/auth.js';
-import { emptyResponse, errorResponses, jsonResponse, pagingQuery, security } from '../openapi.js';
+import { emptyResponse, errorResponses, jsonResponse, pagingQuery, security, integerParameter } from '../openapi.js';
 import { taskSchema } from '../schemas/task.js';
 
 /**
@@ -30,12 +30,7 @@ import { taskSchema } from '../schemas/task.js';
 const tags = ['Tasks'];
 const WORKERS = ['consultant', 'coordinator'] as const;
 
-const taskId = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(Number.MAX_SAFE_INTEGER)
-  .openapi({ param: { name: 'id', in: 'path' }, example: 42 });
+const taskId = integerParameter(1, Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'id', in: 'path' }, example: 42 });
 const idParams = z.object({ id: taskId });
 
 const isoDate = z.string().refine(isIsoDate, { message: 'must be an existing date written YYYY-MM-DD' }).openapi({ format: 'date', example: '2025-03-14' });

@@ -3,13 +3,13 @@ import { findVisibleHousehold, listVisibleTasks, taskListPosition, toTaskListPos
 import { findVisibleTask } from '../../db/tasks.js';
 import type { ApiApp } from '../env.js';
 import { assertRole, audit } from '../middleware/auth.js';
-import { decodeCursor, encodeCursor, errorResponses, jsonResponse, pagingQuery, security } from '../openapi.js';
+import { decodeCursor, encodeCursor, errorResponses, jsonResponse, pagingQuery, security, integerParameter } from '../openapi.js';
 import { problem } from '../problem.js';
 import { householdSchema } from '../schemas/household.js';
 import { TASK_STATUSES, taskSchema } from '../schemas/task.js';
 
-const taskId = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'id', in: 'path' }, example: 42 });
-const householdId = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'id', in: 'path' }, example: 7 });
+const taskId = integerParameter(1, Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'id', in: 'path' }, example: 42 });
+const householdId = integerParameter(1, Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'id', in: 'path' }, example: 7 });
 
 const listQuery = z
   .object({
