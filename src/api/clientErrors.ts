@@ -10,8 +10,9 @@ import { problemBody, ProblemError } from './problem.js';
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // A response already under way on this connection (keep-alive) cannot get a second one.
-    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    // A response under way on this connection (keep-alive, pipelining) must not get a second
+    // one written into it: such a connection is only cut.
+    const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage != null;
     if (error.code === 'ECONNRESET' || !socket.writable || inFlight) {
       socket.destroy();
       return;
