@@ -4,6 +4,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { findLiveWebSession, touchWebSession } from '../db/webSessions.js';
 import type { WebContext, WebEnv } from './env.js';
 import { WebError } from './errors.js';
+import { readForm } from './form.js';
 
 /**
  * Sessions of the web pages. Signing in with an API key creates a row in web_sessions and gives
@@ -168,8 +169,7 @@ export function verifyCsrf(streamed: ReadonlySet<string>): MiddlewareHandler<Web
     if (token === undefined) {
       const type = (c.req.header('content-type') ?? '').toLowerCase();
       if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
-        // Hono keeps the parsed body: the handler's own parseBody() gets the same object.
-        token = (await c.req.parseBody())['_csrf'];
+        token = (await readForm(c))['_csrf'];
       }
     }
     checkCsrfToken(c, token);

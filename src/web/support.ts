@@ -3,6 +3,7 @@ import type { Role } from '../domain/apiKey.js';
 import type { AuditSource } from '../services/taskWork.js';
 import { asApiContext, type WebContext } from './env.js';
 import { forbidden } from './errors.js';
+import type { Form } from './form.js';
 
 /** Helpers every page handler uses: role checks, audit records, form fields. */
 
@@ -25,7 +26,7 @@ export function auditChange(c: WebContext): AuditSource {
   return { actorKeyId: actor.keyId, actorLabel: actor.label, origin: origin(asApiContext(c)), requestId: c.get('requestId') };
 }
 
-export type Form = Record<string, string | File | (string | File)[]>;
+export type { Form } from './form.js';
 
 /** A text field of a parsed form, trimmed; '' when absent or not text. */
 export function field(form: Form, name: string): string {

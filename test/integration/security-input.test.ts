@@ -202,6 +202,28 @@ describe('text PostgreSQL cannot store', () => {
   });
 });
 
+describe('web forms that are no form', () => {
+  it('a body that does not match its multipart Content-Type is a 400 page, not a 500, and stores nothing', async () => {
+    const cookie = await webSignIn(w, w.keys.coordinatorA.key);
+    const { taskId, householdId } = await w.freshTaskA();
+    const csrf = await webCsrf(w, cookie, `/web/households/${householdId}`);
+    // With the token in a header the handler reads the form; without it the CSRF check does.
+    for (const headers of [{ 'x-csrf-token': csrf }, {}] as Record<string, string>[]) {
+      const before = await snapshot(w.t.ctx.pool);
+      const res = await fetch(`${w.server.url}/web/tasks/${taskId}/notes`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, origin: w.server.url, 'content-type': 'multipart/form-data; boundary=x', ...headers },
+        body: new URLSearchParams({ text: 'no parts here', _csrf: csrf }).toString(),
+      });
+      expect(res.status, JSON.stringify(headers)).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await res.text()).toContain('Het formulier kon niet worden gelezen');
+      expect(changedTables(before, await snapshot(w.t.ctx.pool)).filter((t) => t !== 'web_sessions')).toEqual([]);
+    }
+  });
+});
+
 describe('numbers in paths and queries', () => {
   it('are digits only: a task has one address, a page size one spelling', async () => {
     const headers = { authorization: `Bearer ${w.keys.coordinatorA.key}` };

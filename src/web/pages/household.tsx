@@ -39,6 +39,7 @@ import {
 } from '../labels.js';
 import { CsrfField, Notice, Page, render, TableWrap } from '../layout.js';
 import { auditChange, auditRead, field, idParam, requireRole, type Form } from '../support.js';
+import { readForm } from '../form.js';
 import { claimable, DueDate, StatusBadge } from './taskParts.js';
 
 /**
@@ -700,7 +701,7 @@ export function registerHouseholdPages(web: Hono<WebEnv>): void {
   );
 
   web.post('/tasks/:id/attempts', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const values = formValues(form, ['channel', 'date', 'dayPart', 'reached']);
     return change(c, 'attempt', values, async (task) => {
       if (!(CONTACT_CHANNEL_CODES as readonly string[]).includes(values['channel']!)) throw new InputError('Kies een kanaal.');
@@ -719,7 +720,7 @@ export function registerHouseholdPages(web: Hono<WebEnv>): void {
   });
 
   web.post('/tasks/:id/notes', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const values = formValues(form, ['text']);
     return change(c, 'note', values, async (task) => {
       if (values['text'] === '') throw new InputError('Schrijf eerst een notitie.');
@@ -730,7 +731,7 @@ export function registerHouseholdPages(web: Hono<WebEnv>): void {
   });
 
   web.post('/tasks/:id/close', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const values = { result: field(form, 'result'), closeNote: field(form, 'note') };
     return change(c, 'close', values, async (task) => {
       if (!(TASK_RESULT_CODES as readonly string[]).includes(values.result)) throw new InputError('Kies een resultaat.');
@@ -748,7 +749,7 @@ export function registerHouseholdPages(web: Hono<WebEnv>): void {
   );
 
   web.post('/tasks/:id/assign', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const consultantKeyId = field(form, 'consultantKeyId');
     return change(c, 'assign', {}, async (task) => {
       requireRole(c, 'coordinator');

@@ -11,6 +11,7 @@ import { notFound, WebError } from '../errors.js';
 import { formatDate, formatMoment, formatNumber, signalStatusLabel } from '../labels.js';
 import { CsrfField, Notice, Page, render, TableWrap } from '../layout.js';
 import { auditRead, field, idParam, requireRole, type Form } from '../support.js';
+import { readForm } from '../form.js';
 import { addDays } from '../../domain/workingDays.js';
 
 /**
@@ -540,7 +541,7 @@ export function registerRulePages(web: Hono<WebEnv>): void {
   });
 
   web.post('/rules/candidate', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const municipality = await municipalityOf(c, field(form, 'municipality'));
     if (!municipality) throw notFound();
     const candidate = await readCandidate(form, c);
@@ -579,7 +580,7 @@ export function registerRulePages(web: Hono<WebEnv>): void {
   });
 
   web.post('/rules/:version/activate', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const municipality = await municipalityOf(c, field(form, 'municipality'));
     const version = idParam(c.req.param('version'));
     if (!municipality || version === null) throw notFound();

@@ -8,6 +8,7 @@ import { origin } from '../../api/middleware/auth.js';
 import { asApiContext, type WebContext, type WebEnv } from '../env.js';
 import { renderError, WebError } from '../errors.js';
 import { CsrfField, homeOf, Notice, Page, render } from '../layout.js';
+import { readForm } from '../form.js';
 import {
   SESSION_IDLE_SECONDS,
   SESSION_MAX_SECONDS,
@@ -89,7 +90,7 @@ export function registerSignInPages(web: Hono<WebEnv>): void {
   // A sign-in form is a few hundred bytes; nothing bigger is read before the key is checked.
   web.post('/sign-in', bodyLimit({ maxSize: 16 * 1024, onError: (c) => renderError(new WebError(413, 'Het formulier is te groot.'), c) }), async (c) => {
     checkSameOrigin(c);
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     checkSignInToken(c, form['_csrf']);
     const next = safeNext(form['next']);
     const key = typeof form['apiKey'] === 'string' ? form['apiKey'].trim() : '';

@@ -5,6 +5,7 @@ import type { WebContext, WebEnv } from '../env.js';
 import { notFound } from '../errors.js';
 import { CsrfField, Notice, Page, render, TableWrap } from '../layout.js';
 import { auditRead, field, requireRole } from '../support.js';
+import { readForm } from '../form.js';
 
 /**
  * "Teams": the municipality's teams, the postcode areas whose households they serve, and the
@@ -152,7 +153,7 @@ export function registerTeamPages(web: Hono<WebEnv>): void {
   web.post('/teams', async (c) => {
     requireRole(c, 'coordinator');
     const municipality = c.get('actor').municipality!;
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const values = { id: field(form, 'id'), name: field(form, 'name'), areas: field(form, 'areas') };
     const areas = [...new Set(values.areas.split(/[\s,;]+/).filter(Boolean))].sort();
     let error: string | null = null;
