@@ -167,7 +167,9 @@ export async function importJsonBatch(ctx: AppContext, body: string | Uint8Array
 
   for (let attempt = 1; ; attempt++) {
     try {
-      const { writer, result, outcome } = await writeChunkTransaction(ctx, async (tx, safe) => {
+      // A JSON batch is small: its rows are looked up before they are written (`probe`), so a
+      // resent batch is not written twice.
+      const { writer, result, outcome } = await writeChunkTransaction(ctx, 'probe', async (tx, mode) => {
         // With a key, a concurrent request with the same key waits here until the other commits.
         const batch = await insertBatch(tx, {
           apiKeyId: actor?.keyId ?? null,
@@ -179,7 +181,7 @@ export async function importJsonBatch(ctx: AppContext, body: string | Uint8Array
         });
         if (!batch) throw new IdempotencyKeyTaken();
         const writer = new BatchWriter(ctx, batch);
-        const result = await writer.write(tx, chunk, safe);
+        const result = await writer.write(tx, chunk, mode);
         const outcome = completedOutcome({ accepted: result.accepted, duplicates: chunk.valid - result.accepted }, null);
         await storeOutcome(tx, batch, outcome, options);
         return { writer, result, outcome };
@@ -268,7 +270,8 @@ export async function importCsvStream(ctx: AppContext, source: AsyncIterable<Uin
     throw keyInUse();
   }
 
-  const writer = new BatchWriter(ctx, batch);
+  // A CSV file is usually a partner's new signals of a month or a backfill: written without lookups (see BatchWriter).
+  const writer = new BatchWriter(ctx, batch, { expectNew: true });
   const checkRow = csvRowChecker(columns, scopeOf(actor), areas);
   let chunk = new Chunk();
   let rowsDone = 0;
@@ -345,7 +348,7 @@ export async function importCsvStream(ctx: AppContext, source: AsyncIterable<Uin
   await withTransaction(ctx.pool, (tx) => storeOutcome(tx, batch, outcome, options));
   const summary = writer.summary(outcome);
   const answer = buildAnswer(summary, writer.firstRejections);
-  logBatch(ctx, answer, summary, options.source, started);
+  logBatch(ctx, answer, summary, options.source, started, writer.chunksWrittenTwice);
   return { ...answer, replayed: false };
 }
 

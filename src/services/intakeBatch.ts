@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../db/audit.js';
 import { finishBatch, listRejections, releaseIdempotencyKey, type Batch, type BatchOutcome, type BatchSource, type StoredRejection } from '../db/batches.js';
 import { withTransaction, type Client } from '../db/pool.js';
-import { CopyData, isSignalCollision, writeSignalChunk, type ChunkResult, type SignalRow } from '../db/signals.js';
+import { CopyData, isSignalCollision, writeSignalChunk, type ChunkMode, type ChunkResult, type SignalRow } from '../db/signals.js';
 import { enqueueEvaluation } from '../queue/index.js';
 import { buildAnswer, REJECTIONS_IN_ANSWER, summaryOf, type BatchSummary, type IntakeAnswer } from './intakeAnswer.js';
 import { keepStatistics } from './statistics.js';
@@ -43,16 +43,22 @@ export async function inTransaction<T>(ctx: AppContext, work: (tx: Client) => Pr
 }
 
 /**
- * A chunk's transaction: first with the cheap plain insert; when a concurrent upload stored
- * one of the same signals meanwhile (unique violation, nothing written), once more with
- * ON CONFLICT DO NOTHING, which counts such signals as duplicates.
+ * A chunk's transaction: first in the given mode (see ChunkMode); when one of its signals turns
+ * out to be stored already (unique violation, nothing written), once more in `safe` mode, which
+ * counts such signals as duplicates. `onCollision` hears of that, before the second attempt.
  */
-export async function writeChunkTransaction<T>(ctx: AppContext, work: (tx: Client, safe: boolean) => Promise<T>): Promise<T> {
+export async function writeChunkTransaction<T>(
+  ctx: AppContext,
+  mode: ChunkMode,
+  work: (tx: Client, mode: ChunkMode) => Promise<T>,
+  onCollision?: () => void,
+): Promise<T> {
   try {
-    return await inTransaction(ctx, (tx) => work(tx, false));
+    return await inTransaction(ctx, (tx) => work(tx, mode));
   } catch (error) {
-    if (!isSignalCollision(error)) throw error;
-    return inTransaction(ctx, (tx) => work(tx, true));
+    if (!isSignalCollision(error) || mode === 'safe') throw error;
+    onCollision?.();
+    return inTransaction(ctx, (tx) => work(tx, 'safe'));
   }
 }
 
@@ -124,15 +130,28 @@ export class BatchWriter {
   /** The first REJECTIONS_IN_ANSWER rejections by position, for the answer. */
   readonly firstRejections: StoredRejection[] = [];
   private enqueueFailed = false;
+  /** How writeCommitted writes the next chunk. */
+  private chunkMode: ChunkMode;
+  /** Chunks written a second time after meeting stored signals (logged with the batch). */
+  chunksWrittenTwice = 0;
 
+  /**
+   * `expectNew`: the batch is taken to hold new signals (a large file), and its chunks are
+   * written without looking up each row first (ChunkMode `new`). The first chunk that meets a
+   * stored signal is written again in `safe` mode, and the rest of the batch with lookups
+   * (`probe`): a file sent twice costs one chunk written twice, not every chunk.
+   */
   constructor(
     private readonly ctx: AppContext,
     readonly batch: Batch,
-  ) {}
+    options: { expectNew?: boolean } = {},
+  ) {
+    this.chunkMode = options.expectNew ? 'new' : 'probe';
+  }
 
   /** Writes a chunk in the given transaction; counts change only through `committed`. */
-  write(tx: Client, chunk: Chunk, safe = false): Promise<ChunkResult> {
-    return writeSignalChunk(tx, { batchId: this.batch.id, copy: chunk.copy, rejections: chunk.rejections, received: chunk.received, valid: chunk.valid }, { safe });
+  write(tx: Client, chunk: Chunk, mode: ChunkMode): Promise<ChunkResult> {
+    return writeSignalChunk(tx, { batchId: this.batch.id, copy: chunk.copy, rejections: chunk.rejections, received: chunk.received, valid: chunk.valid }, { mode });
   }
 
   /** After the commit: counts, metrics, and the waiting households onto the evaluation queue. */
@@ -186,10 +205,18 @@ export class BatchWriter {
    * crash before that loses only chunks of a batch that was never answered.
    */
   async writeCommitted(chunk: Chunk, options: { durable: boolean }): Promise<void> {
-    const result = await writeChunkTransaction(this.ctx, async (tx, safe) => {
-      if (!options.durable) await tx.query('set local synchronous_commit = off');
-      return this.write(tx, chunk, safe);
-    });
+    const result = await writeChunkTransaction(
+      this.ctx,
+      this.chunkMode,
+      async (tx, mode) => {
+        if (!options.durable) await tx.query('set local synchronous_commit = off');
+        return this.write(tx, chunk, mode);
+      },
+      () => {
+        this.chunkMode = 'probe';
+        this.chunksWrittenTwice++;
+      },
+    );
     await this.committed(chunk, result);
   }
 
@@ -230,7 +257,14 @@ export async function storeOutcome(db: Client, batch: Batch, outcome: BatchOutco
   });
 }
 
-export function logBatch(ctx: AppContext, answer: Omit<IntakeAnswer, 'replayed'>, summary: BatchSummary, source: BatchSource, started: number): void {
+export function logBatch(
+  ctx: AppContext,
+  answer: Omit<IntakeAnswer, 'replayed'>,
+  summary: BatchSummary,
+  source: BatchSource,
+  started: number,
+  chunksWrittenTwice = 0,
+): void {
   // Ids and counts only: never a signal's content.
   ctx.logger.info(
     {
@@ -241,6 +275,7 @@ export function logBatch(ctx: AppContext, answer: Omit<IntakeAnswer, 'replayed'>
       accepted: summary.accepted,
       duplicates: summary.duplicates,
       rejected: summary.rejected,
+      chunksWrittenTwice,
       ms: Math.round(performance.now() - started),
     },
     'signal batch',

@@ -193,6 +193,37 @@ describe('CSV files', () => {
   });
 });
 
+describe('files that repeat stored signals', () => {
+  it('writes a file of new signals without lookups, and after the first chunk that repeats stored ones, looks them up', async () => {
+    const old = Array.from({ length: 30 }, () => cells({ postcode: '2262PR' }));
+    expect((await postCsv(csv(old))).json).toMatchObject({ accepted: 30 });
+    const { rows: before } = await t.ctx.pool.query<{ id: number; xmin: string }>(
+      `select h.id, h.xmin::text from households h where h.postcode = '2262PR' order by h.id`,
+    );
+    const fresh = (n: number) => Array.from({ length: n }, () => cells({ postcode: '2262PS' }));
+    // Chunks of 10: new; 7 new and 3 stored; stored only; stored only; new.
+    const rows = [...fresh(10), ...fresh(7), ...old.slice(0, 3), ...old.slice(3, 13), ...old.slice(13, 23), ...fresh(10)];
+    const logsBefore = t.logs.length;
+    const answer = await importCsvStream(t.ctx, Readable.from([Buffer.from(csv(rows))]), { source: 'cli', chunkSize: 10, writers: 1 });
+    expect(answer.body).toMatchObject({ received: 50, accepted: 27, duplicates: 23 });
+    expect(await stored(rows.map((r) => r[0]!))).toBe(50);
+    // The households of the stored signals were not written again (same row versions).
+    const { rows: after } = await t.ctx.pool.query<{ id: number; xmin: string }>(
+      `select h.id, h.xmin::text from households h where h.postcode = '2262PR' order by h.id`,
+    );
+    expect(after).toEqual(before);
+    // Only the first chunk that met stored signals was written twice; the chunks after it were
+    // looked up first (a lookup-less attempt of the two chunks of stored signals would have failed too).
+    const log = t.logs.slice(logsBefore).map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === 'signal batch');
+    expect(log).toMatchObject({ batchId: answer.batchId, accepted: 27, chunksWrittenTwice: 1 });
+    // Every new household waits for evaluation once.
+    const { rows: queued } = await t.ctx.pool.query<{ n: number }>(
+      `select count(*)::int as n from evaluation_queue q join households h on h.id = q.household_id where h.postcode = '2262PS'`,
+    );
+    expect(queued[0]!.n).toBe(27);
+  });
+});
+
 describe('large and broken files', () => {
   const many = (n: number) => Array.from({ length: n }, () => cells({ postcode: '2261GH', houseNumber: String(1 + (counter % 900)) }));
 
