@@ -1,6 +1,7 @@
 import type { ContactChannel, SignalStatus, TaskResult } from '../domain/codes.js';
 import { dutchToday, isoInstant } from '../domain/dates.js';
 import type { HouseholdSnapshot, SignalSnapshot, TaskSnapshot } from '../domain/facts.js';
+import { booleanArray, integerArray, textArray } from './arrayLiterals.js';
 import type { Client, Queryable } from './pool.js';
 
 /**
@@ -31,21 +32,27 @@ export interface LockedHousehold {
  * after that transaction, never lost and never doubled. A change committed while this
  * evaluation runs queues the household again (its insert waits for this delete to commit).
  */
+// One lookup of the queue's key per id (the lateral subquery with its row lock cannot be turned
+// into a join), and the delete goes straight to the locked rows by their ctid (a row this
+// transaction locked cannot move). No step depends on how large the planner believes the queue
+// is: statistics taken while the queue stood empty between bursts (pages, no rows) made an
+// earlier form of this statement scan the whole queue once for every id during the next burst.
+// The plan is the same for every chunk, so it is prepared once per connection.
+export const TAKE_PENDING_HOUSEHOLDS = `
+  with locked as (
+    select w.ctid as row
+      from unnest($1::bigint[]) as i(id)
+      cross join lateral (select q.ctid from evaluation_queue q where q.household_id = i.id for update skip locked) w
+  ),
+  taken as (
+    delete from evaluation_queue q where q.ctid = any(array(select row from locked)) returning q.household_id
+  )
+  select h.id, h.municipality_code, h.postcode from taken join households h on h.id = taken.household_id order by h.id`;
+
 export async function takePendingHouseholds(tx: Client, ids: readonly number[]): Promise<LockedHousehold[]> {
-  // Planned afresh for every chunk, not prepared: the queue is nearly empty between bursts and
-  // holds hundreds of thousands of rows during one, and a plan made for the small queue (a scan
-  // of all of it) would be kept for the large one. Joined to the array of ids, not `= any($1)`,
-  // which for thousands of ids may also be planned as a scan.
-  const { rows } = await tx.query<{ id: number; municipality_code: string | null; postcode: string }>({
-    text: `with taken as (
-         delete from evaluation_queue q
-          where q.household_id in (select w.household_id from unnest($1::bigint[]) as i(id)
-                                     join evaluation_queue w on w.household_id = i.id
-                                    order by w.household_id for update of w skip locked)
-         returning q.household_id)
-       select h.id, h.municipality_code, h.postcode from taken join households h on h.id = taken.household_id order by h.id`,
-    values: [ids],
-  });
+  const { rows } = await tx.query<{ id: number; municipality_code: string | null; postcode: string }>(
+    prepared('take', TAKE_PENDING_HOUSEHOLDS, [integerArray(ids)]),
+  );
   return rows.map((r) => ({ id: r.id, municipalityCode: r.municipality_code, postcode: r.postcode }));
 }
 
@@ -68,7 +75,7 @@ export async function loadSnapshots(
   households: readonly LockedHousehold[],
   now: Date,
 ): Promise<{ snapshots: HouseholdSnapshot[]; signals: Map<number, StoredSignal[]>; tasks: Map<number, StoredTask[]> }> {
-  const ids = households.map((h) => h.id);
+  const ids = integerArray(households.map((h) => h.id));
   const [signalRows, taskRows] = await Promise.all([
     db.query<{
       id: number; household_id: number; partner_type: SignalSnapshot['partnerType']; amount_cents: number; signal_date: string;
@@ -197,19 +204,19 @@ export async function insertTasks(tx: Client, tasks: readonly NewTask[]): Promis
       order by u.position
      returning id, household_id`,
     values: [
-      tasks.map((t) => t.householdId),
-      tasks.map((t) => t.municipality),
-      tasks.map((t) => t.status),
-      tasks.map((t) => t.priority),
-      tasks.map((t) => t.dueDate),
-      tasks.map((t) => t.team),
-      tasks.map((t) => t.assigneeKeyId),
-      tasks.map((t) => t.channel),
-      tasks.map((t) => t.result),
-      tasks.map((t) => t.suppressed),
+      integerArray(tasks.map((t) => t.householdId)),
+      textArray(tasks.map((t) => t.municipality)),
+      textArray(tasks.map((t) => t.status)),
+      integerArray(tasks.map((t) => t.priority)),
+      textArray(tasks.map((t) => t.dueDate)),
+      textArray(tasks.map((t) => t.team)),
+      textArray(tasks.map((t) => t.assigneeKeyId)),
+      textArray(tasks.map((t) => t.channel)),
+      textArray(tasks.map((t) => t.result)),
+      booleanArray(tasks.map((t) => t.suppressed)),
       explanationsJson(tasks),
-      tasks.map((t) => t.ruleSetVersion),
-      tasks.map((t) => t.matchedOn),
+      integerArray(tasks.map((t) => t.ruleSetVersion)),
+      textArray(tasks.map((t) => t.matchedOn)),
     ],
   });
   return new Map(rows.map((r) => [r.household_id, r.id]));
@@ -242,13 +249,13 @@ export async function updateTasks(tx: Client, updates: readonly TaskUpdate[]): P
             join json_array_elements($6::json) with ordinality as e(explanation, position) on e.position = u.position
       where t.id = u.id and t.status <> 'closed'`,
     values: [
-      updates.map((u) => u.taskId),
-      updates.map((u) => u.priority),
-      updates.map((u) => u.dueDate),
-      updates.map((u) => u.team),
-      updates.map((u) => u.channel),
+      integerArray(updates.map((u) => u.taskId)),
+      integerArray(updates.map((u) => u.priority)),
+      textArray(updates.map((u) => u.dueDate)),
+      textArray(updates.map((u) => u.team)),
+      textArray(updates.map((u) => u.channel)),
       explanationsJson(updates),
-      updates.map((u) => u.ruleSetVersion),
+      integerArray(updates.map((u) => u.ruleSetVersion)),
     ],
   });
 }
@@ -264,7 +271,7 @@ export async function attachSignals(tx: Client, links: readonly { signalId: numb
     prepared(
       'link-signals',
       `insert into task_signals (signal_id, task_id) select * from unnest($1::bigint[], $2::bigint[])`,
-      [links.map((l) => l.signalId), links.map((l) => l.taskId)],
+      [integerArray(links.map((l) => l.signalId)), integerArray(links.map((l) => l.taskId))],
     ),
   );
   const withStatus = links.filter((l) => l.status !== null);
@@ -273,7 +280,7 @@ export async function attachSignals(tx: Client, links: readonly { signalId: numb
     prepared(
       'signal-status',
       `update signals s set status = u.status from unnest($1::bigint[], $2::text[]) as u(id, status) where s.id = u.id`,
-      [withStatus.map((l) => l.signalId), withStatus.map((l) => l.status)],
+      [integerArray(withStatus.map((l) => l.signalId)), textArray(withStatus.map((l) => l.status))],
     ),
   );
 }
