@@ -35,10 +35,11 @@ export function createPool(options: PoolOptions): Pool {
 }
 
 /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
-export async function withTransaction<T>(pool: Pool, work: (client: Client) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(pool: Pool, work: (client: Client) => Promise<T>, options: { synchronousCommit?: boolean } = {}): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('begin');
+    // Both statements in one round trip (the simple query protocol takes several at once).
+    await client.query(options.synchronousCommit === false ? 'begin; set local synchronous_commit = off' : 'begin');
     const result = await work(client);
     await client.query('commit');
     return result;

@@ -69,12 +69,11 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
   const summary: EvaluationSummary = { evaluated: 0, tasksOpened: 0, tasksUpdated: 0, suppressed: 0, skipped: 0 };
   if (householdIds.length === 0) return summary;
   void keepStatistics(ctx);
+  // Committed without waiting for the WAL flush. An evaluation lost in a crash right after its
+  // commit leaves its households on the queue (the whole transaction is lost, never a part), so
+  // the sweeper evaluates them again; anything that builds on its tasks — a claim, a contact
+  // attempt — commits durably, and flushing that flushes the evaluation before it.
   await withTransaction(ctx.pool, async (tx) => {
-    // Committed without waiting for the WAL flush. An evaluation lost in a crash right after
-    // its commit leaves its households on the queue (the whole transaction is lost, never
-    // a part), so the sweeper evaluates them again; anything that builds on its tasks — a claim,
-    // a contact attempt — commits durably, and flushing that flushes the evaluation before it.
-    await tx.query('set local synchronous_commit = off');
     const households = await takePendingHouseholds(tx, householdIds);
     summary.skipped = householdIds.length - households.length;
     if (households.length === 0) return;
@@ -147,7 +146,7 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
     }
     await updateTasks(tx, updates);
     await attachSignals(tx, links);
-  });
+  }, { synchronousCommit: false });
   ctx.metrics.evaluations.inc({ outcome: 'task' }, summary.tasksOpened + summary.tasksUpdated);
   ctx.metrics.evaluations.inc({ outcome: 'suppressed' }, summary.suppressed);
   ctx.metrics.evaluations.inc({ outcome: 'skipped' }, summary.skipped);
