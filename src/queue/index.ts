@@ -171,8 +171,12 @@ export function createQueueBackend(settings: QueueSettings, options: QueueBacken
   };
 }
 
-/** How many household ids one evaluate job carries. */
-export const EVALUATION_CHUNK = 500;
+/**
+ * How many household ids one evaluate job carries at most. Each job is one transaction with a
+ * fixed part (a dozen round trips, the job's own bookkeeping in the queue); with 1,000 instead
+ * of 500 a burst evaluated about 5 % faster, and a job still commits within some tens of ms.
+ */
+export const EVALUATION_CHUNK = 1_000;
 
 const JOB_OPTIONS: JobsOptions = {
   removeOnComplete: true,
