@@ -144,7 +144,7 @@ describe('120_task_listing', () => {
          from generate_series(1, 6) g`,
     );
 
-    expect(await migrate(pool, schema)).toEqual(['120_task_listing.sql']);
+    expect(await migrate(pool, schema, { until: '120_task_listing.sql' })).toEqual(['120_task_listing.sql']);
 
     const { rows: indexes } = await pool.query<{ indexname: string; indexdef: string }>(
       `select indexname, indexdef from pg_indexes
@@ -161,5 +161,33 @@ describe('120_task_listing', () => {
     );
     await pool.query('reset enable_seqscan');
     expect(rows.map((r) => r.household_id)).toEqual([900005, 900001, 900003, 900002, 900004, 900006]);
+  });
+});
+
+describe('130_claimable_team_index', () => {
+  it('keeps only tasks with a team in the consultants\' claim index, which their claims still read', async () => {
+    await pool.query(
+      `insert into tasks (household_id, municipality_code, status, priority, team)
+       select 910000 + g, '0363', 'open', g, case when g % 2 = 0 then 'noord' end from generate_series(1, 6) g`,
+    );
+
+    expect(await migrate(pool, schema)).toEqual(['130_claimable_team_index.sql']);
+
+    const { rows: indexes } = await pool.query<{ indexdef: string }>(
+      `select indexdef from pg_indexes where schemaname = $1 and tablename = 'tasks' and indexname = 'tasks_claimable_team'`,
+      [schema],
+    );
+    expect(indexes[0]!.indexdef).toContain('(team IS NOT NULL)');
+    // A team's open tasks in queue order, as a consultant's queue reads them: through the index.
+    await pool.query('set enable_seqscan = off');
+    const query = `select t.household_id from unnest(array['noord']) as tm(team)
+                     cross join lateral (select household_id from tasks t
+                                          where t.municipality_code = '0363' and t.team = tm.team and t.status = 'open' and t.assignee_key_id is null
+                                          order by (not t.overdue), (-(t.priority::bigint)), (coalesce(t.due_date, 'infinity'::date)), t.id limit 10) t`;
+    const plan = (await pool.query<{ 'QUERY PLAN': string }>(`explain ${query}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    const { rows } = await pool.query<{ household_id: number }>(query);
+    await pool.query('reset enable_seqscan');
+    expect(plan).toContain('tasks_claimable_team');
+    expect(rows.map((r) => r.household_id)).toEqual([910006, 910004, 910002]);
   });
 });
