@@ -127,7 +127,18 @@ export function decideOutreach(input: OutreachInput): OutreachDecision {
   };
 }
 
-/** The team whose postcode areas contain the PC4 (first by id when areas overlap). */
+/** The team whose postcode areas contain the PC4 (the first in the given order when areas overlap). */
 export function teamForPostcodeArea(teams: readonly { id: string; postcodeAreas: readonly string[] }[], postcodeArea: string): string | null {
   return teams.find((t) => t.postcodeAreas.includes(postcodeArea))?.id ?? null;
+}
+
+/**
+ * teamForPostcodeArea for every PC4 at once, for evaluating many households against the same
+ * teams: a municipality with district teams has hundreds of areas, and looking each household's
+ * area up in every team's list cost more than the rest of routing it.
+ */
+export function teamsByPostcodeArea(teams: readonly { id: string; postcodeAreas: readonly string[] }[]): ReadonlyMap<string, string> {
+  const byArea = new Map<string, string>();
+  for (const team of teams) for (const area of team.postcodeAreas) if (!byArea.has(area)) byArea.set(area, team.id);
+  return byArea;
 }

@@ -20,7 +20,7 @@ import type { Queryable } from '../db/pool.js';
 import { postcodeArea } from '../domain/address.js';
 import type { SignalStatus } from '../domain/codes.js';
 import { computeHouseholdFacts } from '../domain/facts.js';
-import { decideOutreach, teamForPostcodeArea } from '../domain/outreach.js';
+import { decideOutreach, teamsByPostcodeArea } from '../domain/outreach.js';
 import { compileRuleSet, evaluateAsync, type CompiledRuleSet } from '../rules/compile.js';
 import type { RuleSet } from '../rules/schema.js';
 
@@ -87,7 +87,7 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
     }
     const ruleSets = new Map<string, { version: number; compiled: CompiledRuleSet }>();
     for (const [code, version] of versions) ruleSets.set(code, { version, compiled: await compiledVersion(tx, ctx.schema, code, version) });
-    const teams = await teamsByMunicipality(tx, municipalities);
+    const teams = new Map([...(await teamsByMunicipality(tx, municipalities))].map(([code, list]) => [code, teamsByPostcodeArea(list)]));
     const now = ctx.now();
     const { snapshots, signals, tasks } = await loadSnapshots(tx, households, now);
 
@@ -108,7 +108,7 @@ export async function evaluateHouseholds(ctx: AppContext, householdIds: readonly
         tasks: tasks.get(snapshot.householdId) ?? [],
         outcome,
         ruleSetVersion: ruleSet.version,
-        postcodeTeam: teamForPostcodeArea(teams.get(municipality) ?? [], postcodeArea(snapshot.postcode)),
+        postcodeTeam: teams.get(municipality)?.get(postcodeArea(snapshot.postcode)) ?? null,
         today: snapshot.today,
       });
       summary.evaluated++;

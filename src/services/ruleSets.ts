@@ -6,7 +6,7 @@ import { insertVersion, markOpenTasksForRescoring, setActiveVersion, findVersion
 import { snapshotsForPeriod } from '../db/simulation.js';
 import { postcodeArea } from '../domain/address.js';
 import { computeHouseholdFacts } from '../domain/facts.js';
-import { teamForPostcodeArea } from '../domain/outreach.js';
+import { teamsByPostcodeArea } from '../domain/outreach.js';
 import { compileRuleSet, evaluate, evaluateAsync, type CompiledRuleSet } from '../rules/compile.js';
 import type { RuleSet } from '../rules/schema.js';
 import { SimulationAccumulator, type SimulationResult } from '../rules/simulate.js';
@@ -33,7 +33,7 @@ export async function simulateRuleSet(ctx: AppContext, municipality: string, can
   const active = (await activeRuleSets(ctx.pool, [municipality])).get(municipality);
   const beforeSet = (active?.definition as RuleSet | undefined) ?? defaultRuleSet();
   const before = compileRuleSet(beforeSet);
-  const teams = (await teamsByMunicipality(ctx.pool, [municipality])).get(municipality) ?? [];
+  const teams = teamsByPostcodeArea((await teamsByMunicipality(ctx.pool, [municipality])).get(municipality) ?? []);
   const accumulator = new SimulationAccumulator({ before: beforeSet.rules.map((r) => r.name), after: after.ruleSet.rules.map((r) => r.name) });
   const options = { defaultDueWorkingDays: ctx.config.DEFAULT_DUE_WORKING_DAYS };
   for await (const chunk of snapshotsForPeriod(ctx.pool, municipality, from, to)) {
@@ -42,7 +42,7 @@ export async function simulateRuleSet(ctx: AppContext, municipality: string, can
       // Compiled sets evaluate synchronously (no promise per household); others fall back.
       const outcomeBefore = before.compiled ? evaluate(before, facts, options) : await evaluateAsync(before, facts, options);
       const outcomeAfter = after.compiled ? evaluate(after, facts, options) : await evaluateAsync(after, facts, options);
-      const postcodeTeam = teamForPostcodeArea(teams, postcodeArea(snapshot.postcode));
+      const postcodeTeam = teams.get(postcodeArea(snapshot.postcode)) ?? null;
       accumulator.add({
         householdId: snapshot.householdId,
         before: outcomeBefore,
