@@ -2,7 +2,7 @@
  * The whole pipeline: N signals from CSV upload to the last task written, against a plain
  * PostgreSQL COPY of the same rows measured in the same run.
  *
- *   npm run bench -- [--signals 200000] [--queue redis|postgres] [--steady-seconds 10] [--simulate] [--households 1000000]
+ *   npm run bench -- [--signals 200000] [--queue redis|postgres] [--teams 0] [--steady-seconds 10] [--simulate] [--households 1000000]
  *
  * - end to end: the real server on a free port and the evaluate worker in this process (as
  *   `npm start` runs them), the CSV streamed through POST /v1/signals, then the clock runs
@@ -11,6 +11,8 @@
  *   household; per signal the time from being stored to its task being written (p50/p95);
  * - evaluations/s of json-rules-engine and of the compiled evaluator on the same facts (the
  *   facts of households of this run, rules/default.json);
+ * - --teams N: the municipality's postcode areas split over N teams, so that every task gets a
+ *   team (as in a municipality with district teams); by default it has none;
  * - --simulate: a simulation of a changed default rule set over --households stored households.
  *
  * Prints a readable table and one JSON line. Environment: BENCH_DATABASE_URL (default
@@ -29,7 +31,7 @@ import { parseConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
 import { loadSnapshots } from '../src/db/evaluation.js';
 import { migrate } from '../src/db/migrate.js';
-import { upsertMunicipality } from '../src/db/municipalities.js';
+import { upsertMunicipality, upsertTeam } from '../src/db/municipalities.js';
 import { createPool, withTransaction } from '../src/db/pool.js';
 import { ensureDefaultRuleSets } from '../src/db/ruleSets.js';
 import { dutchToday } from '../src/domain/dates.js';
@@ -51,11 +53,13 @@ const { values } = parseArgs({
     'steady-seconds': { type: 'string', default: '10' },
     simulate: { type: 'boolean', default: false },
     households: { type: 'string', default: '1000000' },
+    teams: { type: 'string', default: '0' },
   },
 });
 const SIGNALS = Number(values.signals);
 const QUEUE = values.queue === 'postgres' ? 'postgres' : 'redis';
 const STEADY_SECONDS = Number(values['steady-seconds']);
+const TEAMS = Number(values.teams);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -205,6 +209,10 @@ async function main(): Promise<void> {
     const areas = Array.from({ length: 1000 }, (_, i) => String(1000 + i));
     await withTransaction(pool, async (tx) => {
       await upsertMunicipality(tx, '0363', 'Benchstad', areas);
+      for (let team = 0; team < TEAMS; team++) {
+        const postcodeAreas = areas.filter((_, i) => i % TEAMS === team);
+        await upsertTeam(tx, { municipality: '0363', id: `wijk-${team + 1}`, name: `Wijkteam ${team + 1}`, postcodeAreas });
+      }
       await ensureDefaultRuleSets(tx, defaultRuleSet(), ['0363']);
     });
 
@@ -268,6 +276,7 @@ async function main(): Promise<void> {
     const result = {
       bench: 'pipeline',
       queue: QUEUE,
+      teams: TEAMS,
       signals: SIGNALS,
       accepted: answer.accepted,
       households: counts[0]!.households,
@@ -295,7 +304,7 @@ async function main(): Promise<void> {
       loadAverage: Number(loadavg()[0]!.toFixed(2)),
     };
     console.log('');
-    console.log(`signals                     ${fmt(SIGNALS)} (${fmt(result.households)} households, ${fmt(result.tasks)} tasks, queue: ${QUEUE})`);
+    console.log(`signals                     ${fmt(SIGNALS)} (${fmt(result.households)} households, ${fmt(result.tasks)} tasks, queue: ${QUEUE}, teams: ${TEAMS})`);
     console.log(`PostgreSQL COPY             ${copy.seconds.toFixed(2).padStart(7)} s  ${fmt(copyRate).padStart(9)} rows/s`);
     console.log(`CSV upload → 202            ${acceptedSeconds.toFixed(2).padStart(7)} s`);
     console.log(`CSV upload → last task      ${totalSeconds.toFixed(2).padStart(7)} s  ${fmt(rate).padStart(9)} signals/s`);
