@@ -120,7 +120,7 @@ async function evaluatorRates(ctx: AppContext): Promise<{ engine: number; compil
   const { rows } = await ctx.pool.query<{ id: number; municipality_code: string; postcode: string }>(
     'select id, municipality_code, postcode from households where municipality_code is not null order by id limit 2000',
   );
-  const households = rows.map((r) => ({ id: r.id, municipalityCode: r.municipality_code, postcode: r.postcode }));
+  const households = rows.map((r) => ({ id: r.id, municipalityCode: r.municipality_code, postcode: r.postcode, neverEvaluated: false }));
   const sample = (await loadSnapshots(ctx.pool, households, new Date())).snapshots.map(computeHouseholdFacts);
   const ruleSet = defaultRuleSet();
   const compiled = compileRuleSet(ruleSet);

@@ -22,6 +22,8 @@ export interface LockedHousehold {
   id: number;
   municipalityCode: string | null;
   postcode: string;
+  /** Created by the intake that queued it and not evaluated since: it has no tasks yet (migration 140). */
+  neverEvaluated: boolean;
 }
 
 /**
@@ -45,15 +47,15 @@ export const TAKE_PENDING_HOUSEHOLDS = `
       cross join lateral (select q.ctid from evaluation_queue q where q.household_id = i.id for update skip locked) w
   ),
   taken as (
-    delete from evaluation_queue q where q.ctid = any(array(select row from locked)) returning q.household_id
+    delete from evaluation_queue q where q.ctid = any(array(select row from locked)) returning q.household_id, q.never_evaluated
   )
-  select h.id, h.municipality_code, h.postcode from taken join households h on h.id = taken.household_id order by h.id`;
+  select h.id, h.municipality_code, h.postcode, taken.never_evaluated from taken join households h on h.id = taken.household_id order by h.id`;
 
 export async function takePendingHouseholds(tx: Client, ids: readonly number[]): Promise<LockedHousehold[]> {
-  const { rows } = await tx.query<{ id: number; municipality_code: string | null; postcode: string }>(
+  const { rows } = await tx.query<{ id: number; municipality_code: string | null; postcode: string; never_evaluated: boolean }>(
     prepared('take', TAKE_PENDING_HOUSEHOLDS, [integerArray(ids)]),
   );
-  return rows.map((r) => ({ id: r.id, municipalityCode: r.municipality_code, postcode: r.postcode }));
+  return rows.map((r) => ({ id: r.id, municipalityCode: r.municipality_code, postcode: r.postcode, neverEvaluated: r.never_evaluated }));
 }
 
 export interface StoredSignal extends SignalSnapshot {
@@ -69,6 +71,11 @@ export interface StoredTask extends TaskSnapshot {
   assigneeActive: boolean;
 }
 
+interface TaskRow {
+  id: number; household_id: number; status: 'open' | 'claimed' | 'closed'; result: TaskResult | null; assignee_key_id: string | null;
+  created_at: Date; closed_at: Date | null; due_date: string | null; team: string | null; assignee_active: boolean;
+}
+
 /** Snapshots of the households for the fact computation, with one query for signals and one for tasks. */
 export async function loadSnapshots(
   db: Queryable,
@@ -76,6 +83,9 @@ export async function loadSnapshots(
   now: Date,
 ): Promise<{ snapshots: HouseholdSnapshot[]; signals: Map<number, StoredSignal[]>; tasks: Map<number, StoredTask[]> }> {
   const ids = integerArray(households.map((h) => h.id));
+  // Households never evaluated have no tasks and no linked signals: neither is looked up for them.
+  const neverEvaluated = booleanArray(households.map((h) => h.neverEvaluated));
+  const evaluatedBefore = households.filter((h) => !h.neverEvaluated).map((h) => h.id);
   const [signalRows, taskRows] = await Promise.all([
     db.query<{
       id: number; household_id: number; partner_type: SignalSnapshot['partnerType']; amount_cents: number; signal_date: string;
@@ -83,32 +93,32 @@ export async function loadSnapshots(
       birth_date: string | null; status: SignalStatus; task_id: number | null;
     }>(
       // Joined to the array of ids, not `= any($1)`: for thousands of ids the planner takes the
-      // latter for a large part of the table and scans all of it.
+      // latter for a large part of the table and scans all of it. CASE runs its subquery only
+      // for the households that may have linked signals.
       prepared(
         'signals',
         `select s.id, s.household_id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
-                s.warm_handover, s.end_of_supply, s.birth_date, s.status, ts.task_id
-           from unnest($1::bigint[]) as h(id) join signals s on s.household_id = h.id
-           left join task_signals ts on ts.signal_id = s.id
+                s.warm_handover, s.end_of_supply, s.birth_date, s.status,
+                case when h.never_evaluated then null else (select ts.task_id from task_signals ts where ts.signal_id = s.id) end as task_id
+           from unnest($1::bigint[], $2::boolean[]) as h(id, never_evaluated) join signals s on s.household_id = h.id
           order by s.household_id, s.signal_date, s.id`,
-        [ids],
+        [ids, neverEvaluated],
       ),
     ),
-    db.query<{
-      id: number; household_id: number; status: 'open' | 'claimed' | 'closed'; result: TaskResult | null; assignee_key_id: string | null;
-      created_at: Date; closed_at: Date | null; due_date: string | null; team: string | null; assignee_active: boolean;
-    }>(
-      prepared(
-        'tasks',
-        `select t.id, t.household_id, t.status, t.result, t.assignee_key_id, t.created_at, t.closed_at, t.due_date, t.team,
-                coalesce(k.role = 'consultant' and k.revoked_at is null, false) as assignee_active
-           from unnest($1::bigint[]) as h(id)
-           join tasks t on t.household_id = h.id
-           left join api_keys k on k.id = t.assignee_key_id
-          order by t.household_id, t.created_at, t.id`,
-        [ids],
-      ),
-    ),
+    evaluatedBefore.length === 0
+      ? { rows: [] as TaskRow[] }
+      : db.query<TaskRow>(
+          prepared(
+            'tasks',
+            `select t.id, t.household_id, t.status, t.result, t.assignee_key_id, t.created_at, t.closed_at, t.due_date, t.team,
+                    coalesce(k.role = 'consultant' and k.revoked_at is null, false) as assignee_active
+               from unnest($1::bigint[]) as h(id)
+               join tasks t on t.household_id = h.id
+               left join api_keys k on k.id = t.assignee_key_id
+              order by t.household_id, t.created_at, t.id`,
+            [integerArray(evaluatedBefore)],
+          ),
+        ),
   ]);
   const signals = new Map<number, StoredSignal[]>();
   for (const r of signalRows.rows) {

@@ -177,13 +177,14 @@ const CHUNK = `
   -- The households of the new signals wait for evaluation, unless the address lies outside
   -- every municipality we serve. A household this statement created cannot be queued yet: a
   -- plain insert, straight from the upsert (its municipality is that of its signals here, and
-  -- every one of its rows in the chunk is new). One that existed may be queued, or may be being
+  -- every one of its rows in the chunk is new), marked as never evaluated (migration 140). One
+  -- that existed may be queued, or may be being
   -- taken off the queue by an evaluation right now: ON CONFLICT waits for that evaluation to
   -- commit and then queues it again, and DO UPDATE locks a row that stays, so no evaluation
   -- takes it before these signals commit.
   queued_new as (
-    insert into evaluation_queue (household_id, since)
-    select u.id, now() from upserted u where u.created and u.municipality_code is not null
+    insert into evaluation_queue (household_id, since, never_evaluated)
+    select u.id, now(), true from upserted u where u.created and u.municipality_code is not null
   ),
   queued_again as (
     insert into evaluation_queue as q (household_id, since)

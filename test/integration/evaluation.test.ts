@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { takePendingHouseholds } from '../../src/db/evaluation.js';
-import type { Client } from '../../src/db/pool.js';
+import { loadSnapshots, takePendingHouseholds } from '../../src/db/evaluation.js';
+import { withTransaction, type Client, type Queryable } from '../../src/db/pool.js';
 import { CopyData, writeSignalChunk } from '../../src/db/signals.js';
 import { addressKey } from '../../src/domain/address.js';
 import { evaluateHouseholds } from '../../src/services/evaluation.js';
@@ -270,6 +270,46 @@ describe('evaluation of households', () => {
     const linkedSignals = async (id: number) =>
       (await t.ctx.pool.query(`select count(*)::int as n from signals s join task_signals ts on ts.signal_id = s.id where s.household_id = $1`, [id]))
         .rows[0].n as number;
+
+    it('marks a household the intake created as never evaluated, and looks up the tasks of one evaluated before', async () => {
+      const inTx = (work: (tx: Client) => Promise<void>) => withTransaction(t.ctx.pool, work);
+      await inTx((tx) => intakeSignal(tx, '2263NE', 7));
+      const { rows: created } = await t.ctx.pool.query<{ household_id: number; never_evaluated: boolean }>(
+        `select q.household_id, q.never_evaluated from evaluation_queue q join households h on h.id = q.household_id where h.postcode = '2263NE'`,
+      );
+      expect(created).toEqual([{ household_id: expect.any(Number), never_evaluated: true }]);
+      const household = created[0]!.household_id;
+      expect(await evaluateHouseholds(t.ctx, [household])).toMatchObject({ evaluated: 1, tasksOpened: 1 });
+
+      // A second signal for the known household: queued as one to look up.
+      await inTx((tx) => intakeSignal(tx, '2263NE', 7));
+      const { rows: again } = await t.ctx.pool.query(`select never_evaluated from evaluation_queue where household_id = $1`, [household]);
+      expect(again).toEqual([{ never_evaluated: false }]);
+      // Its open task is found and re-scored (a second open task would be refused), both signals linked to it.
+      expect(await evaluateHouseholds(t.ctx, [household])).toMatchObject({ evaluated: 1, tasksOpened: 0, tasksUpdated: 1 });
+      expect((await tasksOf(household)).length).toBe(1);
+      expect(await linkedSignals(household)).toBe(2);
+
+      // What the evaluation asks PostgreSQL for each kind of household.
+      const statements: string[] = [];
+      const recording = {
+        query: (query: { name?: string; text: string; values: unknown[] }) => {
+          statements.push(query.name ?? query.text);
+          return t.ctx.pool.query(query.text, query.values);
+        },
+      } as unknown as Queryable;
+      const snapshotOf = async (neverEvaluated: boolean) =>
+        (await loadSnapshots(recording, [{ id: household, municipalityCode: '1916', postcode: '2263NE', neverEvaluated }], new Date())).snapshots[0]!;
+      const looked = await snapshotOf(false);
+      expect(statements.splice(0)).toEqual(['evaluation-signals', 'evaluation-tasks']);
+      expect(looked.tasks).toHaveLength(1);
+      expect(looked.signals.map((signal) => signal.taskId)).toEqual([looked.tasks[0]!.id, looked.tasks[0]!.id]);
+      // Marked as never evaluated (which this one is not): neither tasks nor links are looked up.
+      const trusted = await snapshotOf(true);
+      expect(statements).toEqual(['evaluation-signals']);
+      expect(trusted.tasks).toEqual([]);
+      expect(trusted.signals.map((signal) => signal.taskId)).toEqual([null, null]);
+    });
 
     it('queues the household again when a signal arrives while it is being evaluated', async () => {
       const [household] = await seedSignals(t.ctx, [{ postcode: '2261XY', houseNumber: 1, partnerType: 'rent', amountCents: 40000, signalDate: recent }]);

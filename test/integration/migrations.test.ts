@@ -171,7 +171,7 @@ describe('130_claimable_team_index', () => {
        select 910000 + g, '0363', 'open', g, case when g % 2 = 0 then 'noord' end from generate_series(1, 6) g`,
     );
 
-    expect(await migrate(pool, schema)).toEqual(['130_claimable_team_index.sql']);
+    expect(await migrate(pool, schema, { until: '130_claimable_team_index.sql' })).toEqual(['130_claimable_team_index.sql']);
 
     const { rows: indexes } = await pool.query<{ indexdef: string }>(
       `select indexdef from pg_indexes where schemaname = $1 and tablename = 'tasks' and indexname = 'tasks_claimable_team'`,
@@ -189,5 +189,20 @@ describe('130_claimable_team_index', () => {
     await pool.query('reset enable_seqscan');
     expect(plan).toContain('tasks_claimable_team');
     expect(rows.map((r) => r.household_id)).toEqual([910006, 910004, 910002]);
+  });
+});
+
+describe('140_queue_never_evaluated', () => {
+  it('marks the households already queued as ones to look up', async () => {
+    await pool.query(`insert into evaluation_queue (household_id, since) values (920001, now()), (920002, now())`);
+
+    expect(await migrate(pool, schema)).toEqual(['140_queue_never_evaluated.sql']);
+
+    const { rows } = await pool.query(`select household_id, never_evaluated from evaluation_queue where household_id > 920000 order by 1`);
+    expect(rows).toEqual([
+      { household_id: 920001, never_evaluated: false },
+      { household_id: 920002, never_evaluated: false },
+    ]);
+    await pool.query(`delete from evaluation_queue where household_id > 920000`);
   });
 });
