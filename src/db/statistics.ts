@@ -2,7 +2,7 @@ import type { Client, Queryable } from './pool.js';
 
 /**
  * Planner statistics of the tables that bulk intake and evaluation grow fastest. Without
- * current statistics PostgreSQL estimates "500 households by id" as a sizeable part of a table
+ * current statistics PostgreSQL estimates "1,000 households by id" as a sizeable part of a table
  * it believes small, and scans the whole table for every chunk: evaluation of a large first
  * import then slows down with every chunk. Autovacuum analyzes too late for a burst (it looks
  * once a minute, and may be switched off); these functions let intake and evaluation do it as

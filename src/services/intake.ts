@@ -280,7 +280,7 @@ export async function importCsvStream(ctx: AppContext, source: AsyncIterable<Uin
   let stop: Stop | null = null;
 
   // Chunks are written while the next ones are parsed and validated, by up to `writers`
-  // transactions at once (PostgreSQL does the heavy part: the duplicate probe, households, indexes).
+  // transactions at once (PostgreSQL does the heavy part: households, signals and their indexes).
   const pipeline = new WritePipeline(options.writers ?? CSV_WRITERS);
   const commit = (ready: Chunk) =>
     pipeline.add(async () => {
