@@ -239,6 +239,47 @@ describe('task list', () => {
     expect(plans[2]).toMatch(/"Index Cond":"[^"]*\(status = 'closed'::text\) = true/);
   });
 
+  it("reads a consultant's team queue and claim from the team index, which holds no task without a team", async () => {
+    // Open tasks without a team as well (a postcode area no team covers): not in tasks_claimable_team.
+    const seeds: SeedTask[] = Array.from({ length: 6_000 }, (_, i) => ({
+      status: 'open',
+      priority: (i % 4) * 25,
+      dueDate: null,
+      team: i % 3 === 0 ? 'noord' : null,
+      assignee: null,
+      overdue: false,
+    }));
+    await insertTasks('1916', seeds);
+    await t.ctx.pool.query('analyze tasks');
+    const { rows: entries } = await t.ctx.pool.query<{ with_team: boolean }>(
+      `select team is not null as with_team from tasks where municipality_code = '1916' and status = 'open' and assignee_key_id is null group by 1 order by 1`,
+    );
+    expect(entries.map((r) => r.with_team)).toEqual([false, true]);
+
+    const statements: { text: string; values: unknown[] }[] = [];
+    const recording = {
+      query: (query: string | { text: string; values: unknown[] }, values?: unknown[]) => {
+        const statement = typeof query === 'string' ? { text: query, values: values ?? [] } : { text: query.text, values: query.values };
+        statements.push(statement);
+        return t.ctx.pool.query(statement.text, statement.values);
+      },
+    } as unknown as Queryable;
+    const scope = { municipality: '1916', keyId: consultantIds[1]!, teams: ['noord'] };
+    expect((await listTeamQueue(recording, scope, null, 25)).length).toBe(25);
+    const claimed = await claimNext(recording, scope, new Date(), { actorLabel: 'consultant' });
+    expect(claimed).toMatchObject({ team: 'noord' });
+    for (const statement of statements) {
+      const { rows } = await t.ctx.pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${statement.text}`, statement.values);
+      const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
+      expect(plan, statement.text).toContain('"Index Name":"tasks_claimable_team"');
+      expect(plan, statement.text).not.toMatch(/"Node Type":"Seq Scan"[^{}]*"Relation Name":"tasks"/);
+    }
+    const { rows: teamless } = await t.ctx.pool.query<{ n: number }>(
+      `select count(*)::int as n from tasks where municipality_code = '1916' and team is null and status = 'open' and assignee_key_id is null`,
+    );
+    expect(teamless[0]!.n).toBe(4_000);
+  });
+
   it('answers a cursor that is not a position of the list or the work queue with 400', async () => {
     await insertTasks('1916', [{ status: 'open', priority: 0, dueDate: null, team: null, assignee: null, overdue: false }]);
     const coordinator = client(server.url, coordinatorKey);
