@@ -3,6 +3,7 @@ import { dutchToday, isoInstant } from '../domain/dates.js';
 import type { HouseholdSnapshot, SignalSnapshot, TaskSnapshot } from '../domain/facts.js';
 import { booleanArray, integerArray, textArray } from './arrayLiterals.js';
 import type { Client, Queryable } from './pool.js';
+import { householdTasks } from './tasks.js';
 
 /**
  * A statement prepared once per connection under its name. Evaluation runs the same few
@@ -113,7 +114,7 @@ export async function loadSnapshots(
             `select t.id, t.household_id, t.status, t.result, t.assignee_key_id, t.created_at, t.closed_at, t.due_date, t.team,
                     coalesce(k.role = 'consultant' and k.revoked_at is null, false) as assignee_active
                from unnest($1::bigint[]) as h(id)
-               join tasks t on t.household_id = h.id
+               cross join lateral ${householdTasks('h.id')} t
                left join api_keys k on k.id = t.assignee_key_id
               order by t.household_id, t.created_at, t.id`,
             [integerArray(evaluatedBefore)],

@@ -4,7 +4,7 @@ import type { Actor } from '../domain/apiKey.js';
 import type { Gender, PartnerType, SignalStatus } from '../domain/codes.js';
 import { isIsoDate } from '../domain/dates.js';
 import type { Queryable } from './pool.js';
-import { LIST_KEY, TASK_COLUMNS, taskVisibilitySql, toTaskViews, type TaskRow } from './tasks.js';
+import { householdTasks, LIST_KEY, TASK_COLUMNS, taskVisibilitySql, toTaskViews, type TaskRow } from './tasks.js';
 
 export interface TaskFilter {
   status?: TaskStatus | undefined;
@@ -131,10 +131,10 @@ export async function findVisibleHousehold(db: Queryable, actor: Actor, id: numb
   const household = rows[0];
   if (!household || household.municipality_code === null) return null;
   if (actor.municipality !== null && actor.municipality !== household.municipality_code) return null;
-  const { rows: taskRows } = await db.query<TaskRow>(`select ${TASK_COLUMNS} from tasks t where t.household_id = $1 order by t.created_at, t.id`, [id]);
+  const { rows: taskRows } = await db.query<TaskRow>(`select ${TASK_COLUMNS} from ${householdTasks('$1')} t order by t.created_at, t.id`, [id]);
   if (actor.role === 'consultant') {
     const visibility = taskVisibilitySql(actor, 2);
-    const { rowCount } = await db.query(`select 1 from tasks t where t.household_id = $1 and ${visibility.sql} limit 1`, [id, ...visibility.params]);
+    const { rowCount } = await db.query(`select 1 from ${householdTasks('$1')} t where ${visibility.sql} limit 1`, [id, ...visibility.params]);
     if (!rowCount) return null;
   }
   const { rows: signalRows } = await db.query<HouseholdSignalRow>(

@@ -346,11 +346,17 @@ export async function findActiveConsultant(db: Queryable, keyId: string, municip
  * overdue; overdue tasks that no longer qualify (a due date moved by a re-evaluation) are
  * cleared. Each change gets a history record. Returns the counts.
  */
+// Marking walks `tasks_listing` per municipality (municipalities are never deleted, 060): the
+// part still to be worked and not overdue, its due date compared on the index entry, so only
+// the tasks found overdue are read. The conditions are written in the index's own expressions
+// for that; a task without a due date is never overdue either way (coalesce gives infinity).
 export async function escalate(db: Queryable, today: string, at: Date): Promise<{ marked: number; cleared: number }> {
   const marked = await db.query(
     `with marked as (
        update tasks t set overdue = true, updated_at = $2
-        where t.status <> 'closed' and not t.overdue and t.due_date < $1::date
+         from municipalities m
+        where t.municipality_code = m.code and (t.status = 'closed') is false and (not t.overdue) is true
+          and coalesce(t.due_date, 'infinity'::date) < $1::date
           and not exists (select 1 from contact_attempts a where a.task_id = t.id)
        returning t.id, t.due_date
      )

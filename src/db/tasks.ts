@@ -38,6 +38,18 @@ export const QUEUE_KEY = `(not t.overdue), (-(t.priority::bigint)), (coalesce(t.
  */
 export const LIST_KEY = `(t.status = 'closed'), ${QUEUE_KEY}`;
 
+/**
+ * The tasks of the household `household` (a parameter or a column of an outer query), as a
+ * table expression to alias: its task that is not closed through
+ * `tasks_one_open_per_household`, its closed ones through `tasks_household_closed` (migration
+ * 150). No index holds all of a household's tasks, so a plain `household_id = …` would scan.
+ */
+export function householdTasks(household: string): string {
+  return `(select * from tasks where household_id = ${household} and status <> 'closed'
+           union all
+           select * from tasks where household_id = ${household} and status = 'closed')`;
+}
+
 export const TASK_COLUMNS = `t.id, t.household_id, t.municipality_code, t.status, t.priority, t.due_date, t.overdue, t.team,
   t.assignee_key_id, t.channel, t.result, t.suppressed, t.picked_up_date, t.explanation, t.rule_set_version, t.created_at, t.closed_at`;
 

@@ -196,7 +196,7 @@ describe('140_queue_never_evaluated', () => {
   it('marks the households already queued as ones to look up', async () => {
     await pool.query(`insert into evaluation_queue (household_id, since) values (920001, now()), (920002, now())`);
 
-    expect(await migrate(pool, schema)).toEqual(['140_queue_never_evaluated.sql']);
+    expect(await migrate(pool, schema, { until: '140_queue_never_evaluated.sql' })).toEqual(['140_queue_never_evaluated.sql']);
 
     const { rows } = await pool.query(`select household_id, never_evaluated from evaluation_queue where household_id > 920000 order by 1`);
     expect(rows).toEqual([
@@ -204,5 +204,32 @@ describe('140_queue_never_evaluated', () => {
       { household_id: 920002, never_evaluated: false },
     ]);
     await pool.query(`delete from evaluation_queue where household_id > 920000`);
+  });
+});
+
+describe('150_fewer_task_index_entries', () => {
+  it("keeps the closed tasks of stored households in the household index, and a household's tasks are found", async () => {
+    await pool.query(
+      `insert into tasks (household_id, municipality_code, status, closed_at, created_at)
+       values (930001, '0363', 'closed', now() - interval '2 days', now() - interval '9 days'),
+              (930001, '0363', 'closed', now() - interval '1 day', now() - interval '5 days'),
+              (930001, '0363', 'open', null, now())`,
+    );
+
+    expect(await migrate(pool, schema)).toEqual(['150_fewer_task_index_entries.sql']);
+
+    const { rows: indexes } = await pool.query<{ indexname: string }>(
+      `select indexname from pg_indexes where schemaname = $1 and tablename = 'tasks' and indexname in ('tasks_escalation', 'tasks_household', 'tasks_household_closed')`,
+      [schema],
+    );
+    expect(indexes.map((r) => r.indexname)).toEqual(['tasks_household_closed']);
+    await pool.query('set enable_seqscan = off');
+    const { rows: closed } = await pool.query<{ n: number }>(`select count(*)::int as n from tasks where household_id = 930001 and status = 'closed'`);
+    const plan = (await pool.query<{ 'QUERY PLAN': string }>(`explain select * from tasks where household_id = 930001 and status = 'closed'`)).rows
+      .map((r) => r['QUERY PLAN'])
+      .join('\n');
+    await pool.query('reset enable_seqscan');
+    expect(closed[0]!.n).toBe(2);
+    expect(plan).toContain('tasks_household_closed');
   });
 });
