@@ -17,32 +17,30 @@ function quoted(value: string): string {
  * `{"a","b",NULL}`: every element quoted, so that empty strings, `NULL`, blanks, commas and
  * braces stay text; only quotes and backslashes need escaping then.
  */
+// Each literal is joined from an array: appending element by element builds a chain of
+// intermediate strings, several per element, that is flattened again when the parameter is sent.
 export function textArray(values: readonly (string | null)[]): string {
-  let literal = '{';
+  const elements = new Array<string>(values.length);
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    if (i > 0) literal += ',';
-    literal += value === null || value === undefined ? 'NULL' : quoted(value);
+    elements[i] = value === null || value === undefined ? 'NULL' : quoted(value);
   }
-  return literal + '}';
+  return `{${elements.join(',')}}`;
 }
 
 /** `{1,2,NULL}` for integers (bigint, int), which need no quoting. */
 export function integerArray(values: readonly (number | null)[]): string {
-  let literal = '{';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (i > 0) literal += ',';
-    if (value === null || value === undefined) literal += 'NULL';
-    else if (Number.isSafeInteger(value)) literal += value;
-    else throw new TypeError(`not an integer: ${value}`);
+  let hasNull = false;
+  for (const value of values) {
+    if (value === null || value === undefined) hasNull = true;
+    else if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer: ${value}`);
   }
-  return literal + '}';
+  // join writes null as an empty element, which PostgreSQL refuses: those are spelled out.
+  const elements = hasNull ? values.map((value) => (value === null || value === undefined ? 'NULL' : value)) : values;
+  return `{${elements.join(',')}}`;
 }
 
 /** `{t,f}` for booleans. */
 export function booleanArray(values: readonly boolean[]): string {
-  let literal = '{';
-  for (let i = 0; i < values.length; i++) literal += (i > 0 ? ',' : '') + (values[i] ? 't' : 'f');
-  return literal + '}';
+  return `{${values.map((value) => (value ? 't' : 'f')).join(',')}}`;
 }

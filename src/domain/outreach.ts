@@ -85,14 +85,25 @@ export function explain(outcome: Outcome, ruleSetVersion: number): Explanation {
 }
 
 export function decideOutreach(input: OutreachInput): OutreachDecision {
-  const openTask = input.tasks.find((t) => t.status !== 'closed') ?? null;
-  const closedTaskIds = new Set(input.tasks.filter((t) => t.status === 'closed').map((t) => t.id));
-  const windowSignals = input.signals.filter((s) => s.taskId === null || !closedTaskIds.has(s.taskId));
-  const newSignals = windowSignals.filter((s) => s.taskId === null && s.status === 'not_yet_picked_up');
-  if (!openTask && newSignals.length === 0) return { kind: 'nothing' };
+  // One pass over tasks and signals each (this runs for every household evaluated): the open
+  // task, the signals of the window (not linked to a closed task), the earliest day one of them
+  // was received, and the new ones among them (not linked yet, not yet picked up).
+  let openTask: OutreachInput['tasks'][number] | null = null;
+  let closedTaskIds: Set<number> | null = null;
+  for (const task of input.tasks) {
+    if (task.status === 'closed') (closedTaskIds ??= new Set()).add(task.id);
+    else openTask ??= task;
+  }
+  const signalIds: number[] = [];
+  let firstReceived: string | null = null;
+  for (const signal of input.signals) {
+    if (signal.taskId !== null && closedTaskIds?.has(signal.taskId)) continue;
+    if (firstReceived === null || signal.receivedDate < firstReceived) firstReceived = signal.receivedDate;
+    if (signal.taskId === null && signal.status === 'not_yet_picked_up') signalIds.push(signal.id);
+  }
+  if (!openTask && signalIds.length === 0) return { kind: 'nothing' };
 
   const explanation = explain(input.outcome, input.ruleSetVersion);
-  const signalIds = newSignals.map((s) => s.id);
 
   if (!openTask && input.outcome.suppressed) {
     const status = input.outcome.suppressed.status;
@@ -100,8 +111,7 @@ export function decideOutreach(input: OutreachInput): OutreachDecision {
   }
 
   // Working days count from the day the earliest signal of the window was received.
-  const firstReceived = windowSignals.map((s) => s.receivedDate).sort()[0] ?? input.today;
-  const dueDate = addWorkingDays(firstReceived, input.outcome.dueWorkingDays);
+  const dueDate = addWorkingDays(firstReceived ?? input.today, input.outcome.dueWorkingDays);
   const team = input.outcome.team ?? input.postcodeTeam;
 
   let assigneeKeyId: string | null = null;

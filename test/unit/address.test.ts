@@ -39,6 +39,23 @@ describe('normalisePostcode', () => {
     );
   });
 
+  it('reads postcodes already in stored form exactly as the pattern does', () => {
+    // The stored form ('1234AB') skips the pattern; this is the pattern alone.
+    const byPattern = (input: string): string | null => {
+      const match = /^([1-9][0-9]{3})\s*([A-Za-z]{2})$/.exec(input.trim());
+      if (!match) return null;
+      const letters = match[2]!.toUpperCase();
+      return NEVER_ISSUED.has(letters) ? null : `${match[1]}${letters}`;
+    };
+    const nearlyStored = fc.stringMatching(/^[0-9][0-9]{3}[A-Z]{2}$/);
+    fc.assert(
+      fc.property(fc.oneof(nearlyStored, fc.stringMatching(/^[0-9A-Za-z ]{6}$/), fc.constantFrom('1234SA', '1234SD', '1234SS', '1234SB', '0234AB')), (input) => {
+        expect(normalisePostcode(input)).toBe(byPattern(input));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('never throws, answers null or a canonical postcode, and is idempotent', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[0-9 ]{3,6}[a-zA-Z ]{0,4}$/)), (input) => {
