@@ -17,30 +17,32 @@ function quoted(value: string): string {
  * `{"a","b",NULL}`: every element quoted, so that empty strings, `NULL`, blanks, commas and
  * braces stay text; only quotes and backslashes need escaping then.
  */
-// Each literal is joined from an array: appending element by element builds a chain of
-// intermediate strings, several per element, that is flattened again when the parameter is sent.
 export function textArray(values: readonly (string | null)[]): string {
-  const elements = new Array<string>(values.length);
+  let literal = '{';
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    elements[i] = value === null || value === undefined ? 'NULL' : quoted(value);
+    if (i > 0) literal += ',';
+    literal += value === null || value === undefined ? 'NULL' : quoted(value);
   }
-  return `{${elements.join(',')}}`;
+  return literal + '}';
 }
 
 /** `{1,2,NULL}` for integers (bigint, int), which need no quoting. */
 export function integerArray(values: readonly (number | null)[]): string {
-  let hasNull = false;
-  for (const value of values) {
-    if (value === null || value === undefined) hasNull = true;
-    else if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer: ${value}`);
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (i > 0) literal += ',';
+    if (value === null || value === undefined) literal += 'NULL';
+    else if (Number.isSafeInteger(value)) literal += value;
+    else throw new TypeError(`not an integer: ${value}`);
   }
-  // join writes null as an empty element, which PostgreSQL refuses: those are spelled out.
-  const elements = hasNull ? values.map((value) => (value === null || value === undefined ? 'NULL' : value)) : values;
-  return `{${elements.join(',')}}`;
+  return literal + '}';
 }
 
 /** `{t,f}` for booleans. */
 export function booleanArray(values: readonly boolean[]): string {
-  return `{${values.map((value) => (value ? 't' : 'f')).join(',')}}`;
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) literal += (i > 0 ? ',' : '') + (values[i] ? 't' : 'f');
+  return literal + '}';
 }
