@@ -84,23 +84,39 @@ export function explain(outcome: Outcome, ruleSetVersion: number): Explanation {
   };
 }
 
-export function decideOutreach(input: OutreachInput): OutreachDecision {
-  // One pass over tasks and signals each (this runs for every household evaluated): the open
-  // task, the signals of the window (not linked to a closed task), the earliest day one of them
-  // was received, and the new ones among them (not linked yet, not yet picked up).
+/** What decideOutreach reads from a household's tasks and signals. */
+export interface HouseholdWindow {
+  /** The task that is not closed, if any (the first, should there be more). */
+  openTask: OutreachInput['tasks'][number] | null;
+  /** The new signals of the window (not linked to a task yet, not yet picked up), in input order. */
+  signalIds: number[];
+  /** The earliest day a signal of the window (not linked to a closed task) was received. */
+  firstReceived: string | null;
+}
+
+/**
+ * The open task and the signal window of a household, in one pass over its tasks and one over
+ * its signals: this runs for every household evaluated.
+ */
+export function householdWindow(tasks: OutreachInput['tasks'], signals: OutreachInput['signals']): HouseholdWindow {
   let openTask: OutreachInput['tasks'][number] | null = null;
   let closedTaskIds: Set<number> | null = null;
-  for (const task of input.tasks) {
+  for (const task of tasks) {
     if (task.status === 'closed') (closedTaskIds ??= new Set()).add(task.id);
     else openTask ??= task;
   }
   const signalIds: number[] = [];
   let firstReceived: string | null = null;
-  for (const signal of input.signals) {
+  for (const signal of signals) {
     if (signal.taskId !== null && closedTaskIds?.has(signal.taskId)) continue;
     if (firstReceived === null || signal.receivedDate < firstReceived) firstReceived = signal.receivedDate;
     if (signal.taskId === null && signal.status === 'not_yet_picked_up') signalIds.push(signal.id);
   }
+  return { openTask, signalIds, firstReceived };
+}
+
+export function decideOutreach(input: OutreachInput): OutreachDecision {
+  const { openTask, signalIds, firstReceived } = householdWindow(input.tasks, input.signals);
   if (!openTask && signalIds.length === 0) return { kind: 'nothing' };
 
   const explanation = explain(input.outcome, input.ruleSetVersion);

