@@ -16,6 +16,22 @@ export interface AuditEvent {
   requestId?: string | null;
 }
 
+/**
+ * Who makes a change, for its audit record. Services write that record inside the change's own
+ * transaction: it exists exactly when the change does (a change that commits while its record
+ * fails would go unrecorded), and the request costs one commit instead of two. The caller fills
+ * it from the request (actor, origin, request id) or names the command line.
+ */
+export type AuditSource = Pick<AuditEvent, 'actorKeyId' | 'actorLabel' | 'origin' | 'requestId'>;
+
+/** The audit record of a successful change by `source`. */
+export function changeRecord(
+  source: AuditSource,
+  change: { action: string; objectType: string; objectId: string | null; municipality: string | null },
+): AuditEvent {
+  return { ...source, ...change, result: 'success' };
+}
+
 export async function recordAudit(db: Queryable, event: AuditEvent): Promise<void> {
   await db.query(
     `insert into audit_events (actor_key_id, actor_label, action, object_type, object_id, municipality_code, result, origin, request_id)

@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import { changeRecord, recordAudit, type AuditSource } from '../db/audit.js';
 import { teamsByMunicipality } from '../db/evaluation.js';
 import { withTransaction } from '../db/pool.js';
 import { activeRuleSets } from '../db/ruleSets.js';
@@ -55,7 +56,10 @@ export async function simulateRuleSet(ctx: AppContext, municipality: string, can
   return { activeVersion: active?.version ?? null, ...accumulator.result() };
 }
 
-/** Stores a valid rule set as the next version; with `activate` it becomes the active one at once. */
+/**
+ * Stores a valid rule set as the next version; with `activate` it becomes the active one at once.
+ * The audit record is written in the same transaction.
+ */
 export async function publishRuleSet(
   ctx: AppContext,
   municipality: string,
@@ -63,10 +67,12 @@ export async function publishRuleSet(
   note: string | null,
   author: { keyId: string; label: string },
   activate: boolean,
+  audit: AuditSource,
 ): Promise<{ version: number; rescored: number }> {
   const compiled = compileValid(json);
   const { version, households } = await withTransaction(ctx.pool, async (tx) => {
     const version = await insertVersion(tx, municipality, compiled.ruleSet, note, author);
+    await recordAudit(tx, changeRecord(audit, { action: 'rule-set.publish', objectType: 'rule-set', objectId: String(version), municipality }));
     if (!activate) return { version, households: [] };
     await setActiveVersion(tx, municipality, version);
     return { version, households: await markOpenTasksForRescoring(tx, municipality) };
@@ -74,11 +80,15 @@ export async function publishRuleSet(
   return { version, rescored: await rescore(ctx, households) };
 }
 
-/** Makes an existing version active again (roll back or forward) and re-scores open, unclaimed tasks. */
-export async function activateRuleSet(ctx: AppContext, municipality: string, version: number): Promise<{ rescored: number } | null> {
+/**
+ * Makes an existing version active again (roll back or forward) and re-scores open, unclaimed
+ * tasks. The audit record is written in the same transaction.
+ */
+export async function activateRuleSet(ctx: AppContext, municipality: string, version: number, audit: AuditSource): Promise<{ rescored: number } | null> {
   const households = await withTransaction(ctx.pool, async (tx) => {
     if (!(await findVersion(tx, municipality, version))) return null;
     await setActiveVersion(tx, municipality, version);
+    await recordAudit(tx, changeRecord(audit, { action: 'rule-set.activate', objectType: 'rule-set', objectId: String(version), municipality }));
     return markOpenTasksForRescoring(tx, municipality);
   });
   if (households === null) return null;

@@ -38,18 +38,13 @@ import type { TaskResult } from '../domain/codes.js';
 import { dutchToday, isIsoDate } from '../domain/dates.js';
 import * as machine from '../domain/taskStateMachine.js';
 import { problem, ProblemError } from '../api/problem.js';
-import { recordAudit, type AuditEvent } from '../db/audit.js';
+import { changeRecord, recordAudit, type AuditEvent, type AuditSource } from '../db/audit.js';
 import { decodeCursor, encodeCursor } from '../api/openapi.js';
 
-/**
- * Who makes a change, for its audit record. Services write that record inside the change's own
- * transaction (as recordAudit): it exists exactly when the change does, and the request costs
- * one commit instead of two. The route fills it from the request (actor, origin, request id).
- */
-export type AuditSource = Pick<AuditEvent, 'actorKeyId' | 'actorLabel' | 'origin' | 'requestId'>;
+export type { AuditSource } from '../db/audit.js';
 
 function auditRecord(source: AuditSource, action: string, taskId: number, municipality: string): AuditEvent {
-  return { ...source, action, objectType: 'task', objectId: String(taskId), municipality, result: 'success' };
+  return changeRecord(source, { action, objectType: 'task', objectId: String(taskId), municipality });
 }
 
 /** The per-task limits, from the configuration (MAX_NOTES_PER_TASK, MAX_ATTEMPTS_PER_TASK). */

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { findActiveKeyByHash, touchApiKey } from '../../db/apiKeys.js';
-import { recordAudit } from '../../db/audit.js';
+import { recordAudit, type AuditSource } from '../../db/audit.js';
 import { hashApiKey, looksLikeApiKey, sameHash, type Actor, type Role } from '../../domain/apiKey.js';
 import type { ApiEnv } from '../env.js';
 import { problem } from '../problem.js';
@@ -64,7 +64,16 @@ export function origin(c: Context<ApiEnv>): string | null {
   return env?.incoming?.socket?.remoteAddress ?? null;
 }
 
-/** Writes an audit record for the current request's actor. */
+/**
+ * Who makes the current request's change, for the audit record a service writes inside the
+ * change's own transaction. Reads are audited with audit().
+ */
+export function auditSource(c: Context<ApiEnv>): AuditSource {
+  const actor = c.get('actor');
+  return { actorKeyId: actor.keyId, actorLabel: actor.label, origin: origin(c), requestId: c.get('requestId') };
+}
+
+/** Writes an audit record for the current request's actor: for reads (see auditSource for changes). */
 export async function audit(
   c: Context<ApiEnv>,
   event: { action: string; objectType: string; objectId?: string | null; municipality?: string | null; result?: 'success' | 'denied' | 'failed' },

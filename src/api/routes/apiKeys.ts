@@ -1,10 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { findApiKey, revokeApiKey } from '../../db/apiKeys.js';
+import { changeRecord, recordAudit } from '../../db/audit.js';
+import { withTransaction } from '../../db/pool.js';
 import { ROLES } from '../../domain/apiKey.js';
 import { PARTNER_TYPE_CODES } from '../../domain/codes.js';
 import { ApiKeyInputError, createApiKey } from '../../services/apiKeys.js';
 import type { ApiApp } from '../env.js';
-import { assertRole, audit, canSeeMunicipality } from '../middleware/auth.js';
+import { assertRole, auditSource, canSeeMunicipality } from '../middleware/auth.js';
 import { emptyResponse, errorResponses, jsonResponse, security } from '../openapi.js';
 import { problem } from '../problem.js';
 
@@ -43,8 +45,12 @@ export function registerApiKeyRoutes(v1: ApiApp): void {
         throw problem.badRequest('The key must belong to your municipality', [{ pointer: '/municipality', detail: `must be ${actor.municipality}` }]);
       }
       try {
-        const created = await createApiKey(c.get('ctx').pool, body);
-        await audit(c, { action: 'api-key.create', objectType: 'api-key', objectId: created.id, municipality: body.municipality ?? null });
+        const source = auditSource(c);
+        const created = await withTransaction(c.get('ctx').pool, async (tx) => {
+          const key = await createApiKey(tx, body);
+          await recordAudit(tx, changeRecord(source, { action: 'api-key.create', objectType: 'api-key', objectId: key.id, municipality: body.municipality ?? null }));
+          return key;
+        });
         return c.json(created, 201);
       } catch (error) {
         if (error instanceof ApiKeyInputError) throw problem.badRequest(error.message, [{ pointer: error.pointer, detail: error.message }]);
@@ -70,8 +76,14 @@ export function registerApiKeyRoutes(v1: ApiApp): void {
       const pool = c.get('ctx').pool;
       const key = await findApiKey(pool, id);
       if (!key || key.revoked_at || !canSeeMunicipality(actor, key.municipality_code)) throw problem.notFound('No such active API key');
-      await revokeApiKey(pool, id);
-      await audit(c, { action: 'api-key.revoke', objectType: 'api-key', objectId: id, municipality: key.municipality_code });
+      const source = auditSource(c);
+      const revoked = await withTransaction(pool, async (tx) => {
+        const done = await revokeApiKey(tx, id);
+        if (done) await recordAudit(tx, changeRecord(source, { action: 'api-key.revoke', objectType: 'api-key', objectId: id, municipality: key.municipality_code }));
+        return done;
+      });
+      // Revoked meanwhile by another request: that request's record stands, this one finds nothing.
+      if (!revoked) throw problem.notFound('No such active API key');
       return c.body(null, 204);
     },
   );

@@ -1,10 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { withTransaction } from '../../db/pool.js';
-import { listMunicipalities, listTeams, municipalityExists, upsertMunicipality, upsertTeam } from '../../db/municipalities.js';
-import { ensureDefaultRuleSets } from '../../db/ruleSets.js';
-import { defaultRuleSet } from '../../services/evaluation.js';
+import { listMunicipalities, listTeams, municipalityExists } from '../../db/municipalities.js';
+import { saveMunicipality, saveTeam } from '../../services/municipalities.js';
 import type { ApiApp } from '../env.js';
-import { assertRole, audit, canSeeMunicipality } from '../middleware/auth.js';
+import { assertRole, auditSource, canSeeMunicipality } from '../middleware/auth.js';
 import { errorResponses, jsonResponse, security } from '../openapi.js';
 import { problem } from '../problem.js';
 
@@ -49,16 +47,10 @@ export function registerMunicipalityRoutes(v1: ApiApp): void {
       if (!canSeeMunicipality(actor, code)) throw problem.notFound('No such municipality');
       const body = c.req.valid('json');
       const areas = [...new Set(body.postcodeAreas)].sort();
-      const result = await withTransaction(c.get('ctx').pool, async (tx) => {
-        const upserted = await upsertMunicipality(tx, code, body.name, areas);
-        // A new municipality starts with the default rule set as its version 1.
-        if (upserted.created) await ensureDefaultRuleSets(tx, defaultRuleSet(), [code]);
-        return upserted;
-      });
+      const result = await saveMunicipality(c.get('ctx').pool, { code, name: body.name, postcodeAreas: areas }, auditSource(c));
       if (result.takenAreas.length > 0) {
         throw problem.conflict(`Postcode areas already served by another municipality: ${result.takenAreas.join(', ')}`);
       }
-      await audit(c, { action: result.created ? 'municipality.create' : 'municipality.update', objectType: 'municipality', objectId: code, municipality: code });
       const [saved] = await listMunicipalities(c.get('ctx').pool, code);
       return c.json(saved!, result.created ? 201 : 200);
     },
@@ -97,8 +89,7 @@ export function registerMunicipalityRoutes(v1: ApiApp): void {
       if (!canSeeMunicipality(actor, code) || !(await municipalityExists(pool, code))) throw problem.notFound('No such municipality');
       const body = c.req.valid('json');
       const team = { id: teamId, municipality: code, name: body.name, postcodeAreas: [...new Set(body.postcodeAreas)].sort() };
-      const { created } = await upsertTeam(pool, team);
-      await audit(c, { action: created ? 'team.create' : 'team.update', objectType: 'team', objectId: `${code}/${teamId}`, municipality: code });
+      const { created } = await saveTeam(pool, team, auditSource(c));
       return c.json(team, created ? 201 : 200);
     },
   );

@@ -6,7 +6,7 @@ import { isIsoDate } from '../../domain/dates.js';
 import { validateRuleSet } from '../../rules/validate.js';
 import { InvalidRuleSetError, activateRuleSet, publishRuleSet, simulateRuleSet } from '../../services/ruleSets.js';
 import type { ApiApp, ApiEnv } from '../env.js';
-import { assertRole, audit } from '../middleware/auth.js';
+import { assertRole, audit, auditSource } from '../middleware/auth.js';
 import { errorResponses, jsonResponse, security, integerParameter } from '../openapi.js';
 import { problem } from '../problem.js';
 
@@ -173,8 +173,7 @@ export function registerRuleSetRoutes(v1: ApiApp): void {
       const code = await municipalityOf(c, c.req.valid('query').municipality);
       const body = c.req.valid('json');
       const actor = c.get('actor');
-      const result = await publishRuleSet(c.get('ctx'), code, body.ruleSet, body.note ?? null, actor, body.activate).catch(invalid);
-      await audit(c, { action: 'rule-set.publish', objectType: 'rule-set', objectId: String(result.version), municipality: code });
+      const result = await publishRuleSet(c.get('ctx'), code, body.ruleSet, body.note ?? null, actor, body.activate, auditSource(c)).catch(invalid);
       return c.json({ version: result.version, active: body.activate, rescored: result.rescored }, 201);
     },
   );
@@ -192,9 +191,8 @@ export function registerRuleSetRoutes(v1: ApiApp): void {
     async (c) => {
       const code = await municipalityOf(c, c.req.valid('query').municipality);
       const { version } = c.req.valid('param');
-      const result = await activateRuleSet(c.get('ctx'), code, version);
+      const result = await activateRuleSet(c.get('ctx'), code, version, auditSource(c));
       if (!result) throw problem.notFound('No such rule-set version');
-      await audit(c, { action: 'rule-set.activate', objectType: 'rule-set', objectId: String(version), municipality: code });
       return c.json({ version, rescored: result.rescored }, 200);
     },
   );

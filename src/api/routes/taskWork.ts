@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { CONTACT_CHANNEL_CODES, DAY_PART_CODES, TASK_RESULT_CODES } from '../../domain/codes.js';
 import { isIsoDate } from '../../domain/dates.js';
 import { MAX_NOTE_LENGTH } from '../../domain/taskStateMachine.js';
@@ -15,10 +14,9 @@ import {
   listTaskNotes,
   recordContactAttempt,
   releaseTask,
-  type AuditSource,
 } from '../../services/taskWork.js';
-import type { ApiApp, ApiEnv } from '../env.js';
-import { assertRole, audit, origin } from '../middleware/auth.js';
+import type { ApiApp } from '../env.js';
+import { assertRole, audit, auditSource } from '../middleware/auth.js';
 import { emptyResponse, errorResponses, jsonResponse, pagingQuery, security, integerParameter } from '../openapi.js';
 import { taskSchema } from '../schemas/task.js';
 
@@ -95,15 +93,6 @@ const assignInput = z
   .object({ consultantKeyId: z.string().uuid().openapi({ description: 'An active consultant key of the municipality of the task' }) })
   .strict()
   .openapi('AssignTaskInput');
-
-/**
- * Who makes a change, for the audit record that the service writes inside the change's own
- * transaction (what audit() would write after it). Reads are audited with audit().
- */
-function auditSource(c: Context<ApiEnv>): AuditSource {
-  const actor = c.get('actor');
-  return { actorKeyId: actor.keyId, actorLabel: actor.label, origin: origin(c), requestId: c.get('requestId') };
-}
 
 const nextCursor = z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' });
 const queuePage = z.object({ tasks: z.array(taskSchema), nextCursor }).openapi('TaskQueuePage');

@@ -10,7 +10,7 @@ import type { WebContext, WebEnv } from '../env.js';
 import { notFound, WebError } from '../errors.js';
 import { formatDate, formatMoment, formatNumber, signalStatusLabel } from '../labels.js';
 import { CsrfField, Notice, Page, render, TableWrap } from '../layout.js';
-import { auditRead, field, idParam, requireRole, type Form } from '../support.js';
+import { auditChange, auditRead, field, idParam, requireRole, type Form } from '../support.js';
 import { readForm } from '../form.js';
 import { addDays } from '../../domain/workingDays.js';
 
@@ -568,8 +568,7 @@ export function registerRulePages(web: Hono<WebEnv>): void {
 
     try {
       const actor = c.get('actor');
-      const result = await publishRuleSet(c.get('ctx'), municipality, json, candidate.note || null, actor, true);
-      await auditRead(c, { action: 'rule-set.publish', objectType: 'rule-set', objectId: String(result.version), municipality });
+      const result = await publishRuleSet(c.get('ctx'), municipality, json, candidate.note || null, actor, true, auditChange(c));
       const query = new URLSearchParams({ done: 'published', version: String(result.version), rescored: String(result.rescored) });
       if (!actor.municipality) query.set('municipality', municipality);
       return c.redirect(`/web/rules?${query.toString()}`, 303);
@@ -584,9 +583,8 @@ export function registerRulePages(web: Hono<WebEnv>): void {
     const municipality = await municipalityOf(c, field(form, 'municipality'));
     const version = idParam(c.req.param('version'));
     if (!municipality || version === null) throw notFound();
-    const result = await activateRuleSet(c.get('ctx'), municipality, version);
+    const result = await activateRuleSet(c.get('ctx'), municipality, version, auditChange(c));
     if (!result) throw notFound();
-    await auditRead(c, { action: 'rule-set.activate', objectType: 'rule-set', objectId: String(version), municipality });
     const query = new URLSearchParams({ done: 'activated', version: String(version), rescored: String(result.rescored) });
     if (!c.get('actor').municipality) query.set('municipality', municipality);
     return c.redirect(`/web/rules?${query.toString()}`, 303);

@@ -1,10 +1,11 @@
 import type { Hono } from 'hono';
 import { listApiKeys } from '../../db/apiKeys.js';
-import { listMunicipalities, listTeams, municipalityExists, upsertTeam, type Team } from '../../db/municipalities.js';
+import { listMunicipalities, listTeams, municipalityExists, type Team } from '../../db/municipalities.js';
+import { saveTeam } from '../../services/municipalities.js';
 import type { WebContext, WebEnv } from '../env.js';
 import { notFound } from '../errors.js';
 import { CsrfField, Notice, Page, render, TableWrap } from '../layout.js';
-import { auditRead, field, requireRole } from '../support.js';
+import { auditChange, auditRead, field, requireRole } from '../support.js';
 import { readForm } from '../form.js';
 
 /**
@@ -162,8 +163,7 @@ export function registerTeamPages(web: Hono<WebEnv>): void {
     else if (areas.some((a) => !PC4.test(a))) error = `Geen postcodegebied: ${areas.filter((a) => !PC4.test(a)).join(', ')}. Gebruik de vier cijfers van de postcode.`;
     else if (areas.length > 2000) error = 'Ten hoogste 2000 postcodegebieden per team.';
     if (error) return render(c, <TeamsPage c={c} data={await loadTeams(c, municipality)} error={error} values={values} />, 400);
-    const { created } = await upsertTeam(c.get('ctx').pool, { id: values.id, municipality, name: values.name, postcodeAreas: areas });
-    await auditRead(c, { action: created ? 'team.create' : 'team.update', objectType: 'team', objectId: `${municipality}/${values.id}`, municipality });
+    await saveTeam(c.get('ctx').pool, { id: values.id, municipality, name: values.name, postcodeAreas: areas }, auditChange(c));
     return c.redirect(`/web/teams?saved=${values.id}`, 303);
   });
 }
