@@ -1,9 +1,11 @@
 import type { Queryable } from './pool.js';
+import type { DuplicateRow } from './signals.js';
 
 /**
  * Signal batches: one row per intake request, feed file or CLI import, with its counts, its
  * stored answer (status; the body is rebuilt from the counts and the rejections) and the
- * Idempotency-Key that binds it to its API key. Rejections are stored per item or row.
+ * Idempotency-Key that binds it to its API key. Rejections and duplicates are stored per item
+ * or row.
  */
 
 export type BatchSource = 'api-json' | 'api-csv' | 'feed' | 'cli';
@@ -188,6 +190,17 @@ export interface StoredRejection {
   position: number;
   /** JSON: [{ pointer, detail }]; CSV: [{ column, detail }] — as the answer shows them. */
   errors: unknown[];
+}
+
+/** Duplicates in position order, after `afterPosition` (exclusive). */
+export async function listDuplicates(db: Queryable, batchId: string, afterPosition: number | null, limit: number): Promise<DuplicateRow[]> {
+  const { rows } = await db.query<DuplicateRow>(
+    `select position, external_id as "externalId" from signal_batch_duplicates
+      where batch_id = $1 and ($2::int is null or position > $2)
+      order by position limit $3`,
+    [batchId, afterPosition, limit],
+  );
+  return rows;
 }
 
 /** Rejections in position order, after `afterPosition` (exclusive). */

@@ -48,6 +48,13 @@ export interface RejectionRow {
   errors: unknown[];
 }
 
+/** A valid item or row whose signal was stored before or earlier in its batch. */
+export interface DuplicateRow {
+  /** JSON: the item's index; CSV: the line the row starts on. */
+  position: number;
+  externalId: string;
+}
+
 /**
  * The COPY text of a chunk's valid rows, built up row by row in one growing buffer. Rows are
  * turned into bytes as soon as they are validated: a chunk waiting to be written then holds no
@@ -59,8 +66,9 @@ export class CopyData {
   private length = 0;
   rows = 0;
 
-  add(row: SignalRow): void {
-    const line = toCopyLine(this.rows + 1, row);
+  /** `position`: the item's index (JSON) or the line the row starts on (CSV). */
+  add(row: SignalRow, position: number): void {
+    const line = toCopyLine(position, row);
     // UTF-8 takes at most 3 bytes per UTF-16 code unit; one more for the line break.
     if (this.length + line.length * 3 + 1 > this.buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + line.length * 3 + 1));
@@ -82,6 +90,8 @@ export interface ChunkWrite {
   /** The valid rows, each once. */
   copy: CopyData;
   rejections: RejectionRow[];
+  /** Valid items that repeat a signal earlier in the chunk (left out of `copy`). */
+  duplicates: DuplicateRow[];
   /** Items or rows in the chunk, valid or not. */
   received: number;
   /** Valid items, in-batch duplicates included (rows holds each once). */
@@ -109,14 +119,14 @@ export async function loadMunicipalityAreas(db: Queryable): Promise<Map<string, 
  */
 const CHUNK_TABLE = `
   create temp table if not exists intake_chunk (
-    ord integer not null, address_key text not null, municipality text, postcode text not null, house_number integer not null,
+    position integer not null, address_key text not null, municipality text, postcode text not null, house_number integer not null,
     house_letter text, house_number_addition text, street text, city text, partner_type text not null, partner_name text not null,
     external_id text not null, signal_date date not null, origin_date date, amount_cents bigint not null, crisis boolean not null,
     warm_handover boolean not null, end_of_supply boolean not null, bsn text, initials text, prefix text, surname text,
     birth_date date, gender text, phone text, email text
   ) on commit delete rows`;
 
-const COPY_INTO_CHUNK = `copy intake_chunk (ord, address_key, municipality, postcode, house_number, house_letter, house_number_addition, street, city,
+const COPY_INTO_CHUNK = `copy intake_chunk (position, address_key, municipality, postcode, house_number, house_letter, house_number_addition, street, city,
   partner_type, partner_name, external_id, signal_date, origin_date, amount_cents, crisis, warm_handover, end_of_supply, bsn, initials, prefix,
   surname, birth_date, gender, phone, email) from stdin`;
 
@@ -132,14 +142,14 @@ function copyValue(value: string | number | boolean | null | undefined): string 
 }
 
 /**
- * One row as a line of COPY text (without its line break), numbered `ord` within its chunk.
+ * One row as a line of COPY text (without its line break), with its position in the batch.
  * Joined from an array: a template of fifty parts is built as fifty intermediate strings, a
  * tenth of all the bytes a signal made this process allocate, for the same time per row.
  */
-export function toCopyLine(ord: number, r: SignalRow): string {
+export function toCopyLine(position: number, r: SignalRow): string {
   const v = copyValue;
   return [
-    ord, v(r.addressKey), v(r.municipality), v(r.postcode), r.houseNumber, v(r.houseLetter), v(r.houseNumberAddition), v(r.street), v(r.city),
+    position, v(r.addressKey), v(r.municipality), v(r.postcode), r.houseNumber, v(r.houseLetter), v(r.houseNumberAddition), v(r.street), v(r.city),
     v(r.partnerType), v(r.partnerName), v(r.externalId), v(r.signalDate), v(r.originDate), r.amountCents, v(r.crisis), v(r.warmHandover),
     v(r.endOfSupply), v(r.bsn), v(r.initials), v(r.prefix), v(r.surname), v(r.birthDate), v(r.gender), v(r.phone), v(r.email),
   ].join('\t');
@@ -148,8 +158,9 @@ export function toCopyLine(ord: number, r: SignalRow): string {
 /**
  * The whole chunk in one statement: the households are upserted (in address-key order), the
  * new signals inserted with their household (in partner + external-id order), the rejections
- * stored and the batch's counts raised. $1 batch id, $2 rejections (JSON), $3 rows received,
- * $4 valid rows, $5 rejected rows. `fresh` is the chunk's rows that are new: see ChunkMode.
+ * stored, the duplicates listed and the batch's counts raised. $1 batch id, $2 rejections
+ * (JSON), $3 rows received, $4 valid rows, $5 rejected rows, $6 the chunk's own duplicates
+ * (JSON). `fresh` is the chunk's rows that are new: see ChunkMode.
  */
 const CHUNK = `
   with /*FRESH*/,
@@ -176,7 +187,7 @@ const CHUNK = `
       from fresh f join upserted u on u.address_key = f.address_key
      order by f.partner_type, f.partner_name, f.external_id
     /*ON CONFLICT*/
-    returning household_id, partner_type, municipality_code
+    returning household_id, partner_type, municipality_code/*IDENTITY*/
   ),
   -- The households of the new signals wait for evaluation, unless the address lies outside
   -- every municipality we serve. A household this statement created cannot be queued yet: a
@@ -200,6 +211,13 @@ const CHUNK = `
   rejections as (
     insert into signal_batch_rejections (batch_id, position, errors)
     select $1, (e->>'position')::integer, (e->'errors')::jsonb from json_array_elements($2::json) e
+  ),
+  -- The valid rows that were not stored: repeats within the chunk (from the caller) and, unless
+  -- every row is taken to be new, rows whose signal was stored before.
+  duplicates as (
+    insert into signal_batch_duplicates (batch_id, position, external_id)
+    select $1, (d->>'position')::integer, d->>'externalId' from json_array_elements($6::json) d
+    /*STORED DUPLICATES*/
   ),
   counted as (select count(*)::integer as accepted from inserted),
   batch as (
@@ -240,10 +258,16 @@ const ROWS_NOT_STORED = `fresh as materialized (
                           limit 1) stored on true
      where stored.found is null
   )`;
+// Left out by the lookup or, in `safe` mode, by ON CONFLICT: not among the inserted signals.
+const STORED_DUPLICATES = `union all
+    select $1, c.position, c.external_id from intake_chunk c
+     where not exists (select 1 from inserted i
+                        where i.partner_type = c.partner_type and i.partner_name = c.partner_name and i.external_id = c.external_id)`;
+const lookingUp = (statement: string) => statement.replace('/*IDENTITY*/', ', partner_name, external_id').replace('/*STORED DUPLICATES*/', STORED_DUPLICATES);
 const CHUNK_STATEMENTS: Record<ChunkMode, string> = {
-  new: CHUNK.replace('/*FRESH*/', ALL_ROWS).replace('/*ON CONFLICT*/', ''),
-  probe: CHUNK.replace('/*FRESH*/', ROWS_NOT_STORED).replace('/*ON CONFLICT*/', ''),
-  safe: CHUNK.replace('/*FRESH*/', ROWS_NOT_STORED).replace('/*ON CONFLICT*/', 'on conflict on constraint signals_partner_external_id do nothing'),
+  new: CHUNK.replace('/*FRESH*/', ALL_ROWS).replace('/*ON CONFLICT*/', '').replace('/*IDENTITY*/', '').replace('/*STORED DUPLICATES*/', ''),
+  probe: lookingUp(CHUNK.replace('/*FRESH*/', ROWS_NOT_STORED).replace('/*ON CONFLICT*/', '')),
+  safe: lookingUp(CHUNK.replace('/*FRESH*/', ROWS_NOT_STORED).replace('/*ON CONFLICT*/', 'on conflict on constraint signals_partner_external_id do nothing')),
 };
 
 /** A unique violation on a signal's identity: another transaction stored the same signal meanwhile. */
@@ -267,6 +291,7 @@ export async function writeSignalChunk(tx: Client, chunk: ChunkWrite, options: {
     chunk.received,
     chunk.valid,
     chunk.rejections.length,
+    JSON.stringify(chunk.duplicates),
   ]);
   const result = rows[0]!;
   return { accepted: result.accepted, acceptedByPartnerType: result.by_type, pendingHouseholdIds: result.pending };

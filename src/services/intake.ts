@@ -5,6 +5,7 @@ import {
   findBatch,
   findBatchByIdempotencyKey,
   insertBatch,
+  listDuplicates,
   listRejections,
   markBatchFailed,
   type Batch,
@@ -16,11 +17,12 @@ import { withTransaction } from '../db/pool.js';
 import { loadMunicipalityAreas } from '../db/signals.js';
 import type { Actor } from '../domain/apiKey.js';
 import { checkCsvHeader } from '../domain/signal.js';
-import { buildAnswer, presentRejection, type IntakeAnswer, type Rejection } from './intakeAnswer.js';
+import { buildAnswer, presentDuplicate, presentRejection, type Duplicate, type IntakeAnswer, type Rejection } from './intakeAnswer.js';
 import {
   BatchWriter,
   Chunk,
   completedOutcome,
+  firstDuplicates,
   keyInUse,
   logBatch,
   settleExisting,
@@ -31,8 +33,8 @@ import {
 import { BodyReadError, BodyTooLargeError, CsvHeaderError, csvEvents, drain, meter, readAll } from './intakeCsv.js';
 import { checkItem, csvRowChecker, jsonErrors, UNLIMITED_SCOPE, type IntakeScope } from './intakeRows.js';
 
-export type { IntakeAnswer, Rejection } from './intakeAnswer.js';
-export { REJECTIONS_IN_ANSWER } from './intakeAnswer.js';
+export type { Duplicate, IntakeAnswer, Rejection } from './intakeAnswer.js';
+export { DUPLICATES_IN_ANSWER, REJECTIONS_IN_ANSWER } from './intakeAnswer.js';
 export { ABANDONED_AFTER_SECONDS, ENQUEUE_TIMEOUT_MS } from './intakeBatch.js';
 
 /**
@@ -161,7 +163,7 @@ export async function importJsonBatch(ctx: AppContext, body: string | Uint8Array
   const chunk = new Chunk();
   items.forEach((input, index) => {
     const checked = checkItem(input, scope, areas);
-    if (checked.ok) chunk.addValid(checked.row, checked.key);
+    if (checked.ok) chunk.addValid(checked.row, checked.key, index);
     else chunk.addRejected(index, jsonErrors(index, checked.errors), checked.partnerType);
   });
 
@@ -188,7 +190,7 @@ export async function importJsonBatch(ctx: AppContext, body: string | Uint8Array
       });
       await writer.committed(chunk, result);
       const summary = writer.summary(outcome);
-      const answer = buildAnswer(summary, writer.firstRejections);
+      const answer = buildAnswer(summary, writer.firstRejections, await firstDuplicates(ctx, summary));
       logBatch(ctx, answer, summary, options.source, started);
       return { ...answer, replayed: false };
     } catch (error) {
@@ -312,7 +314,7 @@ export async function importCsvStream(ctx: AppContext, source: AsyncIterable<Uin
             }
             lastLine = row.line;
             const checked = checkRow(row.fields);
-            if (checked.ok) chunk.addValid(checked.row, checked.key);
+            if (checked.ok) chunk.addValid(checked.row, checked.key, row.line);
             else chunk.addRejected(row.line, checked.errors, checked.partnerType);
             if (chunk.received >= chunkRows) {
               await commit(chunk);
@@ -347,7 +349,7 @@ export async function importCsvStream(ctx: AppContext, source: AsyncIterable<Uin
     : completedOutcome(writer, hashHex);
   await withTransaction(ctx.pool, (tx) => storeOutcome(tx, batch, outcome, options));
   const summary = writer.summary(outcome);
-  const answer = buildAnswer(summary, writer.firstRejections);
+  const answer = buildAnswer(summary, writer.firstRejections, await firstDuplicates(ctx, summary));
   logBatch(ctx, answer, summary, options.source, started, writer.chunksWrittenTwice);
   return { ...answer, replayed: false };
 }
@@ -376,6 +378,23 @@ export interface BatchView {
 function maySeeBatch(actor: Actor, batch: Batch & { apiKeyMunicipality: string | null }): boolean {
   if (batch.apiKeyId !== null && batch.apiKeyId === actor.keyId) return true;
   return actor.role === 'admin' && (actor.municipality === null || actor.municipality === batch.apiKeyMunicipality);
+}
+
+/** One page of a batch's duplicate items, or null when it does not exist or is not the actor's to see. */
+export async function readBatchDuplicates(
+  ctx: AppContext,
+  actor: Actor,
+  batchId: string,
+  page: { limit: number; after: number | null },
+): Promise<{ duplicates: Duplicate[]; nextCursor: number | null } | null> {
+  const batch = await findBatch(ctx.pool, batchId);
+  if (!batch || !maySeeBatch(actor, batch)) return null;
+  const duplicates = await listDuplicates(ctx.pool, batch.id, page.after, page.limit + 1);
+  const shown = duplicates.slice(0, page.limit);
+  return {
+    duplicates: shown.map((d) => presentDuplicate(batch.format, d)),
+    nextCursor: duplicates.length > page.limit ? shown[shown.length - 1]!.position : null,
+  };
 }
 
 /** A batch with one page of its rejections, or null when it does not exist or is not the actor's to see. */

@@ -1,5 +1,6 @@
 import { ProblemError, problemBody } from '../api/problem.js';
 import type { Batch, BatchFormat, StoredRejection } from '../db/batches.js';
+import type { DuplicateRow } from '../db/signals.js';
 import { csvPointer, type CsvFieldError } from './intakeRows.js';
 
 /**
@@ -10,6 +11,8 @@ import { csvPointer, type CsvFieldError } from './intakeRows.js';
 
 /** The answer lists at most this many rejected items; all are stored and readable per batch. */
 export const REJECTIONS_IN_ANSWER = 1_000;
+/** The answer lists at most this many duplicate items; all are stored and readable per batch. */
+export const DUPLICATES_IN_ANSWER = 1_000;
 
 export interface JsonRejection {
   index: number;
@@ -20,6 +23,8 @@ export interface CsvRejection {
   errors: CsvFieldError[];
 }
 export type Rejection = JsonRejection | CsvRejection;
+
+export type Duplicate = { index: number; externalId: string } | { row: number; externalId: string };
 
 export interface BatchSummary {
   batchId: string;
@@ -53,6 +58,10 @@ export function presentRejection(format: BatchFormat, rejection: StoredRejection
     : { index: rejection.position, errors: (rejection.errors as JsonRejection['errors']).map(jsonError) };
 }
 
+export function presentDuplicate(format: BatchFormat, duplicate: DuplicateRow): Duplicate {
+  return format === 'csv' ? { row: duplicate.position, externalId: duplicate.externalId } : { index: duplicate.position, externalId: duplicate.externalId };
+}
+
 export function summaryOf(batch: Batch): BatchSummary {
   return {
     batchId: batch.id,
@@ -82,7 +91,15 @@ function problemErrors(format: BatchFormat, rejections: readonly StoredRejection
   return errors as { pointer: string; detail: string }[];
 }
 
-export function buildAnswer(summary: BatchSummary, firstRejections: readonly StoredRejection[]): Omit<IntakeAnswer, 'replayed'> {
+/**
+ * The answer: counts, the first rejected items with their errors and the first duplicate items
+ * (every item listed in neither was accepted; the batch's sub-resources list all of both).
+ */
+export function buildAnswer(
+  summary: BatchSummary,
+  firstRejections: readonly StoredRejection[],
+  firstDuplicates: readonly DuplicateRow[],
+): Omit<IntakeAnswer, 'replayed'> {
   const listed = firstRejections.slice(0, REJECTIONS_IN_ANSWER);
   const counts = {
     batchId: summary.batchId,
@@ -92,13 +109,14 @@ export function buildAnswer(summary: BatchSummary, firstRejections: readonly Sto
     rejectedCount: summary.rejected,
   };
   const rejected = listed.map((r) => presentRejection(summary.format, r));
+  const duplicated = firstDuplicates.slice(0, DUPLICATES_IN_ANSWER).map((d) => presentDuplicate(summary.format, d));
   const more =
     summary.rejected > listed.length
       ? ` The first ${listed.length} of ${summary.rejected} rejected ${summary.format === 'csv' ? 'rows' : 'items'} are listed; GET /v1/signal-batches/${summary.batchId} lists them all.`
       : '';
 
   if (summary.responseStatus === 202) {
-    return { status: 202, batchId: summary.batchId, body: { ...counts, rejected } };
+    return { status: 202, batchId: summary.batchId, body: { ...counts, rejected, duplicated } };
   }
 
   let error: ProblemError;
@@ -110,7 +128,7 @@ export function buildAnswer(summary: BatchSummary, firstRejections: readonly Sto
     error = new ProblemError(summary.responseStatus, summary.failure + more, {
       type: summary.responseStatus === 413 ? 'too-large' : 'validation',
       errors,
-      extra: { ...counts, rejected },
+      extra: { ...counts, rejected, duplicated },
     });
   } else if (summary.received === 0) {
     error = new ProblemError(400, 'The file holds no rows below its header', { type: 'validation', extra: counts });

@@ -1,11 +1,11 @@
 import { ProblemError } from '../api/problem.js';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../db/audit.js';
-import { finishBatch, listRejections, releaseIdempotencyKey, type Batch, type BatchOutcome, type BatchSource, type StoredRejection } from '../db/batches.js';
+import { finishBatch, listDuplicates, listRejections, releaseIdempotencyKey, type Batch, type BatchOutcome, type BatchSource, type StoredRejection } from '../db/batches.js';
 import { withTransaction, type Client } from '../db/pool.js';
-import { CopyData, isSignalCollision, writeSignalChunk, type ChunkMode, type ChunkResult, type SignalRow } from '../db/signals.js';
+import { CopyData, isSignalCollision, writeSignalChunk, type ChunkMode, type ChunkResult, type DuplicateRow, type SignalRow } from '../db/signals.js';
 import { enqueueEvaluation } from '../queue/index.js';
-import { buildAnswer, REJECTIONS_IN_ANSWER, summaryOf, type BatchSummary, type IntakeAnswer } from './intakeAnswer.js';
+import { buildAnswer, DUPLICATES_IN_ANSWER, REJECTIONS_IN_ANSWER, summaryOf, type BatchSummary, type IntakeAnswer } from './intakeAnswer.js';
 import { keepStatistics } from './statistics.js';
 
 /**
@@ -98,20 +98,25 @@ export class Chunk {
   /** The valid rows, each identity once. */
   readonly copy = new CopyData();
   readonly rejections: StoredRejection[] = [];
+  /** Valid items repeating a signal earlier in this chunk. */
+  readonly duplicates: DuplicateRow[] = [];
   received = 0;
   valid = 0;
   readonly validByType = new Map<string, number>();
   readonly rejectedByType = new Map<string, number>();
   private readonly identities = new Set<string>();
 
-  addValid(row: SignalRow, identity: string): void {
+  addValid(row: SignalRow, identity: string, position: number): void {
     this.received++;
     this.valid++;
     this.validByType.set(row.partnerType, (this.validByType.get(row.partnerType) ?? 0) + 1);
     // A second copy within the chunk is a duplicate; across chunks the unique constraint decides.
-    if (this.identities.has(identity)) return;
+    if (this.identities.has(identity)) {
+      this.duplicates.push({ position, externalId: row.externalId });
+      return;
+    }
     this.identities.add(identity);
-    this.copy.add(row);
+    this.copy.add(row, position);
   }
 
   addRejected(position: number, errors: unknown[], partnerType: string): void {
@@ -151,7 +156,11 @@ export class BatchWriter {
 
   /** Writes a chunk in the given transaction; counts change only through `committed`. */
   write(tx: Client, chunk: Chunk, mode: ChunkMode): Promise<ChunkResult> {
-    return writeSignalChunk(tx, { batchId: this.batch.id, copy: chunk.copy, rejections: chunk.rejections, received: chunk.received, valid: chunk.valid }, { mode });
+    return writeSignalChunk(
+      tx,
+      { batchId: this.batch.id, copy: chunk.copy, rejections: chunk.rejections, duplicates: chunk.duplicates, received: chunk.received, valid: chunk.valid },
+      { mode },
+    );
   }
 
   /** After the commit: counts, metrics, and the waiting households onto the evaluation queue. */
@@ -282,9 +291,15 @@ export function logBatch(
   );
 }
 
+/** The batch's first duplicates by position, for its answer (read back: chunks may commit out of order). */
+export async function firstDuplicates(ctx: AppContext, summary: Pick<BatchSummary, 'batchId' | 'duplicates'>): Promise<DuplicateRow[]> {
+  return summary.duplicates > 0 ? listDuplicates(ctx.pool, summary.batchId, null, DUPLICATES_IN_ANSWER) : [];
+}
+
 async function replay(ctx: AppContext, batch: Batch): Promise<IntakeAnswer> {
+  const summary = summaryOf(batch);
   const rejections = await listRejections(ctx.pool, batch.id, null, REJECTIONS_IN_ANSWER);
-  return { ...buildAnswer(summaryOf(batch), rejections), replayed: true };
+  return { ...buildAnswer(summary, rejections, await firstDuplicates(ctx, summary)), replayed: true };
 }
 
 /**

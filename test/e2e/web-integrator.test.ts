@@ -88,6 +88,17 @@ describe('integrator pages', () => {
     await upload('water-november.csv', GOOD_AND_BAD);
     await page.waitForURL(/\/web\/upload\/batches\//);
     expect(await page.getByRole('status').first().textContent()).toContain('3 al eerder ontvangen');
+    // Which ones, by line and externalId.
+    const duplicates = await page
+      .getByRole('region', { name: 'Dubbele regels' })
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...(tr as HTMLTableRowElement).cells].map((td) => td.textContent!.trim())));
+    expect(duplicates).toEqual([
+      ['2', 'w-1'],
+      ['4', 'w-3'],
+      ['7', 'w-6'],
+    ]);
+    await checkAccessible('batch with duplicates');
     await page.goto(`${server.url}/web/upload`);
     const earlier = page.getByRole('region', { name: 'Eerdere aanleveringen' }).locator('tbody tr');
     expect(await earlier.count()).toBe(2);

@@ -346,6 +346,14 @@ export const ROUTES: RouteSpec[] = [
     control: { actor: 'integratorA', status: 200 },
     intruders: otherMunicipality('integratorB', 'adminB'),
   },
+  {
+    route: 'GET /signal-batches/:batchId/duplicates',
+    roles: ['integrator', 'admin'],
+    wrongRoleStatus: 404,
+    prepare: async (w) => get(`/v1/signal-batches/${w.batchA}/duplicates`),
+    control: { actor: 'integratorA', status: 200 },
+    intruders: otherMunicipality('integratorB', 'adminB'),
+  },
   // ---- tasks and households
   {
     route: 'GET /tasks',

@@ -263,8 +263,8 @@ describe('evaluation of households', () => {
         houseNumberAddition: null, street: null, city: null, partnerType: 'water', partnerName: 'Dunea', externalId: randomUUID(),
         signalDate: recent, originDate: null, amountCents: 12_000, crisis: false, warmHandover: false, endOfSupply: false, bsn: null,
         initials: null, prefix: null, surname: null, birthDate: null, gender: null, phone: null, email: null,
-      });
-      await writeSignalChunk(tx, { batchId, copy, rejections: [], received: 1, valid: 1 });
+      }, 0);
+      await writeSignalChunk(tx, { batchId, copy, rejections: [], duplicates: [], received: 1, valid: 1 });
     }
     const queued = async (id: number) => (await t.ctx.pool.query(`select 1 from evaluation_queue where household_id = $1`, [id])).rowCount;
     const linkedSignals = async (id: number) =>

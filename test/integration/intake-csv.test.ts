@@ -109,6 +109,7 @@ describe('CSV files', () => {
       { row: 8, errors: [{ column: null, detail: expect.stringContaining('3 fields') }] },
     ]);
     expect(res.json.rejected[1].errors).toHaveLength(2);
+    expect(res.json.duplicated).toEqual([{ row: 7, externalId: ok1[0] }]);
     const { rows } = await t.ctx.pool.query(
       `select s.external_id, s.surname, s.crisis, h.street, h.house_letter from signals s join households h on h.id = s.household_id
         where s.external_id = any($1) order by s.external_id`,
@@ -187,8 +188,14 @@ describe('CSV files', () => {
     expect([a.status, b.status]).toEqual([202, 202]);
     expect(a.json.accepted + b.json.accepted).toBe(300);
     expect(a.json.duplicates + b.json.duplicates).toBe(300);
+    // Row by row: each line in exactly one of the two answers' duplicates, with its externalId.
+    const lines = rows.map((_, i) => i + 2);
+    const listed = [...a.json.duplicated, ...b.json.duplicated] as { row: number; externalId: string }[];
+    expect(listed.map((d) => d.row).sort((x, y) => x - y)).toEqual(lines);
+    for (const d of listed) expect(d.externalId).toBe(rows[d.row - 2]![0]);
     const again = await postCsv(text);
     expect(again.json).toMatchObject({ accepted: 0, duplicates: 300 });
+    expect(again.json.duplicated.map((d: { row: number }) => d.row)).toEqual(lines);
     expect(await stored(rows.map((r) => r[0]!))).toBe(300);
   });
 });
@@ -206,6 +213,9 @@ describe('files that repeat stored signals', () => {
     const logsBefore = t.logs.length;
     const answer = await importCsvStream(t.ctx, Readable.from([Buffer.from(csv(rows))]), { source: 'cli', chunkSize: 10, writers: 1 });
     expect(answer.body).toMatchObject({ received: 50, accepted: 27, duplicates: 23 });
+    // The stored ones are rows 18–40 of the list, lines 19–41 of the file (the header is line 1),
+    // found by the rewrite of the chunk that met them and by the lookups after it.
+    expect(answer.body.duplicated).toEqual(rows.slice(17, 40).map((r, i) => ({ row: 19 + i, externalId: r[0] })));
     expect(await stored(rows.map((r) => r[0]!))).toBe(50);
     // The households of the stored signals were not written again (same row versions).
     const { rows: after } = await t.ctx.pool.query<{ id: number; xmin: string }>(
@@ -296,6 +306,14 @@ describe('Idempotency-Key with CSV', () => {
     expect(retry.text).toBe(first.text);
     const page = await client(server.url, integratorKey).get(`/v1/signal-batches/${first.json.batchId}?limit=1000&cursor=${expectedRejected[999]}`);
     expect(page.json.rejected.map((r: { row: number }) => r.row)).toEqual(expectedRejected.slice(1_000));
+
+    // Sent again: every valid row is a duplicate, the first 1,000 listed in file order as well.
+    const resent = await postCsv(text, integratorKey, { 'idempotency-key': 'csv-many-duplicates' });
+    const expectedDuplicates = rows.flatMap((_, i) => (i % 7 === 3 ? [] : [i + 2]));
+    expect(resent.json).toMatchObject({ accepted: 0, duplicates: expectedDuplicates.length });
+    expect(resent.json.duplicated.map((d: { row: number }) => d.row)).toEqual(expectedDuplicates.slice(0, 1_000));
+    const more = await client(server.url, integratorKey).get(`/v1/signal-batches/${resent.json.batchId}/duplicates?limit=1000&cursor=${expectedDuplicates[999]}`);
+    expect(more.json.duplicates.map((d: { row: number }) => d.row)).toEqual(expectedDuplicates.slice(1_000, 2_000));
   });
 
   it('replays a broken-off answer (413) as well', async () => {

@@ -77,6 +77,8 @@ describe('JSON batches', () => {
     expect(rejected[0]!.errors.map((x) => x.pointer)).toEqual(['/signals/1/address/postcode']);
     expect(rejected[1]!.errors.map((x) => x.pointer)).toEqual(['/signals/2/person/bsn']);
     expect(rejected[2]!.errors.map((x) => x.pointer)).toEqual(['/signals/4/unknownField']);
+    // The second copy of `a` is the duplicate; every item listed in neither list was accepted.
+    expect(res.json.duplicated).toEqual([{ index: 3, externalId: a.externalId }]);
     expect(await signalCount([a.externalId, e.externalId])).toBe(2);
     expect(await signalCount([b.externalId, c.externalId, d.externalId])).toBe(0);
 
@@ -107,7 +109,18 @@ describe('JSON batches', () => {
     const again = await post(integratorKey, { signals: items.map((i) => ({ ...i, amountCents: 1 })) });
     expect(again.status).toBe(202);
     expect(again.json).toMatchObject({ accepted: 0, duplicates: 3, rejectedCount: 0 });
+    expect(again.json.duplicated).toEqual(items.map((i, index) => ({ index, externalId: i.externalId })));
+    expect(first.json.duplicated).toEqual([]);
     expect(await signalCount(items.map((i) => i.externalId))).toBe(3);
+    // Mixed: new ones between stored ones (and one stored one twice) are told apart item by item.
+    const fresh = [item(), item()];
+    const mixed = await post(integratorKey, { signals: [items[2], fresh[0], items[0], fresh[1], items[2]] });
+    expect(mixed.json).toMatchObject({ accepted: 2, duplicates: 3 });
+    expect(mixed.json.duplicated).toEqual([
+      { index: 0, externalId: items[2]!.externalId },
+      { index: 2, externalId: items[0]!.externalId },
+      { index: 4, externalId: items[2]!.externalId },
+    ]);
     // Another partner name is another partner: not a duplicate.
     const other = await post(integratorKey, { signals: [{ ...items[0], partnerName: 'Ander Energie' }] });
     expect(other.json).toMatchObject({ accepted: 1, duplicates: 0 });
@@ -120,6 +133,10 @@ describe('JSON batches', () => {
     expect(one.json.accepted + two.json.accepted).toBe(40);
     expect(one.json.duplicates + two.json.duplicates).toBe(40);
     expect(await signalCount(items.map((i) => i.externalId))).toBe(40);
+    // Each item is listed as a duplicate in exactly one of the two answers (whichever stored it second).
+    const listed = [...one.json.duplicated, ...two.json.duplicated] as { index: number; externalId: string }[];
+    expect(listed.map((d) => d.index).sort((x, y) => x - y)).toEqual(items.map((_, index) => index));
+    for (const d of listed) expect(d.externalId).toBe(items[d.index]!.externalId);
   });
 
   it('stores text with tabs, backslashes and line breaks exactly as sent', async () => {
@@ -304,6 +321,33 @@ describe('GET /v1/signal-batches/{batchId}', () => {
 
     const audits = await t.ctx.pool.query(`select action, result from audit_events where object_type = 'signal-batch' and object_id = $1 order by id`, [id]);
     expect(audits.rows.map((r) => r.action)).toEqual(['signals.intake', 'signal-batch.read', 'signal-batch.read', 'signal-batch.read', 'signal-batch.read']);
+  });
+
+  it('pages the duplicates at /duplicates, for the same keys only, and a replay lists them as the first answer did', async () => {
+    const stored = [item(), item(), item()];
+    await post(integratorKey, { signals: stored });
+    const signals = [stored[0], item(), stored[1], stored[1], item(), stored[2], item({ amountCents: -1 })];
+    const headers = { 'idempotency-key': 'with-duplicates' };
+    const sent = await post(integratorKey, { signals }, headers);
+    expect(sent.json).toMatchObject({ accepted: 2, duplicates: 4, rejectedCount: 1 });
+    expect(sent.json.duplicated.map((d: { index: number }) => d.index)).toEqual([0, 2, 3, 5]);
+    expect((await post(integratorKey, { signals }, headers)).text).toBe(sent.text);
+    const id = sent.json.batchId as string;
+
+    const own = client(server.url, integratorKey);
+    const page1 = await own.get(`/v1/signal-batches/${id}/duplicates?limit=3`);
+    expect(page1.status).toBe(200);
+    expect(page1.json.duplicates).toEqual([
+      { index: 0, externalId: stored[0]!.externalId },
+      { index: 2, externalId: stored[1]!.externalId },
+      { index: 3, externalId: stored[1]!.externalId },
+    ]);
+    const page2 = await own.get(`/v1/signal-batches/${id}/duplicates?limit=3&cursor=${page1.json.nextCursor}`);
+    expect(page2.json).toEqual({ duplicates: [{ index: 5, externalId: stored[2]!.externalId }], nextCursor: null });
+
+    expect((await client(server.url, adminKey).get(`/v1/signal-batches/${id}/duplicates`)).status).toBe(200);
+    for (const key of [energyOnlyKey, boundKey, consultantKey]) expect((await client(server.url, key).get(`/v1/signal-batches/${id}/duplicates`)).status).toBe(404);
+    expect((await own.get(`/v1/signal-batches/${id}/duplicates?cursor=x`)).status).toBe(400);
   });
 });
 

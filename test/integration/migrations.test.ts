@@ -216,7 +216,7 @@ describe('150_fewer_task_index_entries', () => {
               (930001, '0363', 'open', null, now())`,
     );
 
-    expect(await migrate(pool, schema)).toEqual(['150_fewer_task_index_entries.sql']);
+    expect(await migrate(pool, schema, { until: '150_fewer_task_index_entries.sql' })).toEqual(['150_fewer_task_index_entries.sql']);
 
     const { rows: indexes } = await pool.query<{ indexname: string }>(
       `select indexname from pg_indexes where schemaname = $1 and tablename = 'tasks' and indexname in ('tasks_escalation', 'tasks_household', 'tasks_household_closed')`,
@@ -231,5 +231,16 @@ describe('150_fewer_task_index_entries', () => {
     await pool.query('reset enable_seqscan');
     expect(closed[0]!.n).toBe(2);
     expect(plan).toContain('tasks_household_closed');
+  });
+});
+
+describe('160_batch_duplicates', () => {
+  it('adds the per-batch list of duplicates, one row per position', async () => {
+    expect(await migrate(pool, schema)).toEqual(['160_batch_duplicates.sql']);
+    const { rows } = await pool.query<{ id: string }>(`insert into signal_batches (source, format) values ('cli', 'csv') returning id`);
+    const batchId = rows[0]!.id;
+    await pool.query(`insert into signal_batch_duplicates (batch_id, position, external_id) values ($1, 2, 'E-1'), ($1, 3, 'E-1')`, [batchId]);
+    await expect(pool.query(`insert into signal_batch_duplicates (batch_id, position, external_id) values ($1, 2, 'E-2')`, [batchId])).rejects.toThrow(/duplicate key/);
+    await expect(pool.query(`insert into signal_batch_duplicates (batch_id, position, external_id) values (gen_random_uuid(), 2, 'E-2')`)).rejects.toThrow(/foreign key/);
   });
 });

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppContext } from '../../context.js';
 import { CSV_COLUMNS, signalItemSchema } from '../../domain/signal.js';
-import { importCsvStream, importJsonStream, parseIdempotencyKey, readBatch, type IntakeAnswer } from '../../services/intake.js';
+import { importCsvStream, importJsonStream, parseIdempotencyKey, readBatch, readBatchDuplicates, type IntakeAnswer } from '../../services/intake.js';
 import type { ApiApp, ApiEnv } from '../env.js';
 import { assertRole, audit, origin } from '../middleware/auth.js';
 import { rateLimit } from '../middleware/rateLimit.js';
@@ -32,6 +32,15 @@ const csvRejection = z
   .openapi('SignalRowRejection');
 const rejection = z.union([jsonRejection, csvRejection]);
 
+const externalId = z.string().openapi({ description: 'The externalId of the item or row' });
+const jsonDuplicate = z
+  .object({ index: z.number().int().openapi({ description: 'Position of the item in `signals` (from 0)' }), externalId })
+  .openapi('SignalItemDuplicate');
+const csvDuplicate = z
+  .object({ row: z.number().int().openapi({ description: 'Line number in the file where the row starts (the header is line 1)' }), externalId })
+  .openapi('SignalRowDuplicate');
+const duplicate = z.union([jsonDuplicate, csvDuplicate]);
+
 const counts = {
   batchId: z.string().uuid(),
   received: z.number().int().openapi({ description: 'Items (JSON) or rows (CSV) received' }),
@@ -44,6 +53,10 @@ const batchAnswer = z
   .object({
     ...counts,
     rejected: z.array(rejection).openapi({ description: 'The first 1,000 rejected items or rows; GET /signal-batches/{batchId} pages through all' }),
+    duplicated: z.array(duplicate).openapi({
+      description:
+        'The first 1,000 valid items or rows not stored because their signal (same partner and externalId) was stored before or earlier in this batch; GET /signal-batches/{batchId}/duplicates pages through all. Every item listed neither here nor in `rejected` was accepted.',
+    }),
   })
   .openapi('SignalBatchAnswer');
 
@@ -64,6 +77,8 @@ const intakeProblem = problemSchema
     accepted: z.number().int().optional(),
     duplicates: z.number().int().optional(),
     rejectedCount: z.number().int().optional(),
+    rejected: z.array(rejection).optional().openapi({ description: 'When the input broke off part-way: the first 1,000 rejected items or rows before that point' }),
+    duplicated: z.array(duplicate).optional().openapi({ description: 'When the input broke off part-way: the first 1,000 duplicate items or rows before that point' }),
   })
   .openapi('SignalIntakeProblem');
 
@@ -83,6 +98,16 @@ const batchView = z
     nextCursor: z.string().nullable(),
   })
   .openapi('SignalBatch');
+
+const batchParams = z.object({ batchId: z.string().uuid().openapi({ param: { name: 'batchId', in: 'path' } }) });
+/** A page of one of a batch's lists, by position. */
+const pageQuery = (limitDescription: string) =>
+  z
+    .object({
+      limit: integerParameter(1, 1_000).default(100).openapi({ description: limitDescription }),
+      cursor: z.string().regex(/^[0-9]{1,10}$/, 'not a cursor of this list').optional().openapi({ description: 'The `nextCursor` of the previous page' }),
+    })
+    .strict();
 
 const CSV_DESCRIPTION = [
   'A header row, then one signal per row. Columns (any order; required ones marked *):',
@@ -210,15 +235,7 @@ export function registerSignalRoutes(v1: ApiApp): void {
       tags: ['Signals'],
       summary: 'A batch: its status, counts and rejected items (paged); for the key that sent it and admins',
       security,
-      request: {
-        params: z.object({ batchId: z.string().uuid().openapi({ param: { name: 'batchId', in: 'path' } }) }),
-        query: z
-          .object({
-            limit: integerParameter(1, 1_000).default(100).openapi({ description: 'Rejections per page (at most 1,000)' }),
-            cursor: z.string().regex(/^[0-9]{1,10}$/, 'not a cursor of this list').optional().openapi({ description: 'The `nextCursor` of the previous page' }),
-          })
-          .strict(),
-      },
+      request: { params: batchParams, query: pageQuery('Rejections per page (at most 1,000)') },
       responses: { 200: jsonResponse('The batch', batchView), ...errorResponses(404) },
     }),
     async (c) => {
@@ -228,6 +245,29 @@ export function registerSignalRoutes(v1: ApiApp): void {
       if (!view) throw problem.notFound('No such batch');
       await audit(c, { action: 'signal-batch.read', objectType: 'signal-batch', objectId: batchId });
       return c.json({ ...view, nextCursor: view.nextCursor === null ? null : String(view.nextCursor) }, 200);
+    },
+  );
+
+  v1.openapi(
+    createRoute({
+      method: 'get',
+      path: '/signal-batches/{batchId}/duplicates',
+      tags: ['Signals'],
+      summary: "A batch's duplicate items or rows (paged): valid, but their signal was stored before or earlier in the batch",
+      security,
+      request: { params: batchParams, query: pageQuery('Duplicates per page (at most 1,000)') },
+      responses: {
+        200: jsonResponse('One page of duplicates, in position order', z.object({ duplicates: z.array(duplicate), nextCursor: z.string().nullable() }).openapi('SignalBatchDuplicatePage')),
+        ...errorResponses(404),
+      },
+    }),
+    async (c) => {
+      const { batchId } = c.req.valid('param');
+      const { limit, cursor } = c.req.valid('query');
+      const page = await readBatchDuplicates(c.get('ctx'), c.get('actor'), batchId, { limit, after: cursor === undefined ? null : Number(cursor) });
+      if (!page) throw problem.notFound('No such batch');
+      await audit(c, { action: 'signal-batch.read', objectType: 'signal-batch', objectId: batchId });
+      return c.json({ duplicates: page.duplicates, nextCursor: page.nextCursor === null ? null : String(page.nextCursor) }, 200);
     },
   );
 }

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { origin } from '../../api/middleware/auth.js';
 import { ProblemError } from '../../api/problem.js';
 import { CSV_COLUMNS } from '../../domain/signal.js';
-import { importCsvStream, readBatch, type BatchView } from '../../services/intake.js';
+import { importCsvStream, readBatch, readBatchDuplicates, type BatchView, type Duplicate } from '../../services/intake.js';
 import { listBatchesOfKey, type BatchListing } from '../batchList.js';
 import { asApiContext, type WebContext, type WebEnv } from '../env.js';
 import { notFound, WebError } from '../errors.js';
@@ -126,10 +126,23 @@ function UploadPage(props: { c: WebContext; batches: BatchListing[]; error?: str
   );
 }
 
-function BatchPage(props: { c: WebContext; batch: BatchView }) {
-  const { c, batch } = props;
+interface DuplicatePage {
+  duplicates: Duplicate[];
+  nextCursor: number | null;
+}
+
+function BatchPage(props: { c: WebContext; batch: BatchView; duplicates: DuplicatePage; cursors: { after: number | null; duplicatesAfter: number | null } }) {
+  const { c, batch, duplicates, cursors } = props;
   const csv = batch.format === 'csv';
-  const next = batch.nextCursor === null ? null : `/web/upload/batches/${batch.batchId}?after=${batch.nextCursor}`;
+  // Each list pages on its own; a link keeps the other list's page.
+  const pageLink = (after: number | null, duplicatesAfter: number | null) => {
+    const query = new URLSearchParams();
+    if (after !== null) query.set('after', String(after));
+    if (duplicatesAfter !== null) query.set('duplicatesAfter', String(duplicatesAfter));
+    return `/web/upload/batches/${batch.batchId}?${query.toString()}`;
+  };
+  const next = batch.nextCursor === null ? null : pageLink(batch.nextCursor, cursors.duplicatesAfter);
+  const nextDuplicates = duplicates.nextCursor === null ? null : pageLink(cursors.after, duplicates.nextCursor);
   return (
     <Page title="Aanlevering" actor={c.get('actor')} csrf={c.get('session').csrfSecret} current="/web/upload">
       <p class="breadcrumb">
@@ -209,6 +222,37 @@ function BatchPage(props: { c: WebContext; batch: BatchView }) {
           )}
         </section>
       )}
+      {duplicates.duplicates.length > 0 && (
+        <section aria-labelledby="duplicates-heading">
+          <h2 id="duplicates-heading">Dubbele {csv ? 'regels' : 'signalen'}</h2>
+          <p>Deze signalen waren al eerder ontvangen (zelfde partij en kenmerk) en zijn niet opnieuw opgeslagen.</p>
+          <TableWrap label="Dubbele regels">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{csv ? 'Regel' : 'Nummer'}</th>
+                  <th scope="col">Kenmerk (externalId)</th>
+                </tr>
+              </thead>
+              <tbody>
+                {duplicates.duplicates.map((d) => (
+                  <tr>
+                    <td class="num">{'row' in d ? d.row : d.index}</td>
+                    <td>
+                      <code>{d.externalId}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+          {nextDuplicates && (
+            <p>
+              <a href={nextDuplicates}>Volgende dubbele regels</a>
+            </p>
+          )}
+        </section>
+      )}
     </Page>
   );
 }
@@ -283,13 +327,15 @@ export function registerUploadPages(web: Hono<WebEnv>): void {
     requireRole(c, 'integrator', 'admin');
     const id = c.req.param('id');
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw notFound();
-    const after = c.req.query('after');
-    const batch = await readBatch(c.get('ctx'), c.get('actor'), id, {
-      limit: REJECTIONS_PER_PAGE,
-      after: after && /^[0-9]{1,10}$/.test(after) ? Number(after) : null,
-    });
+    const cursor = (value: string | undefined) => (value && /^[0-9]{1,10}$/.test(value) ? Number(value) : null);
+    const cursors = { after: cursor(c.req.query('after')), duplicatesAfter: cursor(c.req.query('duplicatesAfter')) };
+    const batch = await readBatch(c.get('ctx'), c.get('actor'), id, { limit: REJECTIONS_PER_PAGE, after: cursors.after });
     if (!batch) throw notFound();
+    const duplicates =
+      batch.duplicates > 0
+        ? ((await readBatchDuplicates(c.get('ctx'), c.get('actor'), id, { limit: REJECTIONS_PER_PAGE, after: cursors.duplicatesAfter })) ?? { duplicates: [], nextCursor: null })
+        : { duplicates: [], nextCursor: null };
     await auditRead(c, { action: 'signal-batch.read', objectType: 'signal-batch', objectId: id });
-    return render(c, <BatchPage c={c} batch={batch} />);
+    return render(c, <BatchPage c={c} batch={batch} duplicates={duplicates} cursors={cursors} />);
   });
 }
