@@ -4,7 +4,8 @@ import type { Actor } from '../domain/apiKey.js';
 import type { Gender, PartnerType, SignalStatus } from '../domain/codes.js';
 import { isIsoDate } from '../domain/dates.js';
 import type { Queryable } from './pool.js';
-import { householdTasks, LIST_KEY, TASK_COLUMNS, taskVisibilitySql, toTaskViews, type TaskRow } from './tasks.js';
+import { attemptView, listAttemptsOfTasks } from './taskWork.js';
+import { householdTasks, LIST_KEY, TASK_COLUMNS, taskVisibilitySql, taskVisibleTo, toTaskViews, type TaskRow } from './tasks.js';
 
 export interface TaskFilter {
   status?: TaskStatus | undefined;
@@ -146,6 +147,8 @@ export async function findVisibleHousehold(db: Queryable, actor: Actor, id: numb
     [id],
   );
   const tasks = (await toTaskViews(db, taskRows)).map(({ signals: _signals, ...task }) => task);
+  // The attempts of the tasks this key may see one by one (a consultant: its teams' and its own).
+  const attempts = await listAttemptsOfTasks(db, taskRows.filter((t) => taskVisibleTo(actor, t)).map((t) => t.id));
   return {
     id: household.id,
     municipality: household.municipality_code,
@@ -176,5 +179,6 @@ export async function findVisibleHousehold(db: Queryable, actor: Actor, id: numb
       contact: { phone: s.phone, email: s.email },
     })),
     tasks,
+    contactAttempts: attempts.map(attemptView),
   };
 }

@@ -207,6 +207,40 @@ export interface AttemptRow {
 
 const ATTEMPT_COLUMNS = 'id, task_id, channel, reached, attempt_date, day_part, recorded_by, created_at';
 
+export interface AttemptView {
+  id: number;
+  taskId: number;
+  channel: ContactChannel;
+  reached: boolean;
+  date: string;
+  dayPart: DayPart | null;
+  recordedBy: string | null;
+  createdAt: string;
+}
+
+export function attemptView(row: AttemptRow): AttemptView {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    channel: row.channel,
+    reached: row.reached,
+    date: row.attempt_date,
+    dayPart: row.day_part,
+    recordedBy: row.recorded_by,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** Every attempt on the tasks, in the order they were made. */
+export async function listAttemptsOfTasks(db: Queryable, taskIds: readonly number[]): Promise<AttemptRow[]> {
+  if (taskIds.length === 0) return [];
+  const { rows } = await db.query<AttemptRow>(
+    `select ${ATTEMPT_COLUMNS} from contact_attempts where task_id = any($1::bigint[]) order by attempt_date, id`,
+    [taskIds],
+  );
+  return rows;
+}
+
 /** A task's attempts after `afterId`, oldest first. */
 export async function listAttempts(db: Queryable, taskId: number, afterId: number, limit: number): Promise<AttemptRow[]> {
   const { rows } = await db.query<AttemptRow>(

@@ -23,7 +23,8 @@ import {
   lockTask,
   updateAssignment,
   visibleTaskMunicipality,
-  type AttemptRow,
+  attemptView,
+  type AttemptView,
   type LockedTask,
   type NewAttempt,
   type QueuePosition,
@@ -210,29 +211,7 @@ export async function assignTask(ctx: AppContext, actor: Actor, id: number, cons
 
 // ---- working a task --------------------------------------------------------------------
 
-export interface AttemptView {
-  id: number;
-  taskId: number;
-  channel: NewAttempt['channel'];
-  reached: boolean;
-  date: string;
-  dayPart: NewAttempt['dayPart'];
-  recordedBy: string | null;
-  createdAt: string;
-}
-
-function attemptView(row: AttemptRow): AttemptView {
-  return {
-    id: row.id,
-    taskId: row.task_id,
-    channel: row.channel,
-    reached: row.reached,
-    date: row.attempt_date,
-    dayPart: row.day_part,
-    recordedBy: row.recorded_by,
-    createdAt: row.created_at.toISOString(),
-  };
-}
+export type { AttemptView } from '../db/taskWork.js';
 
 export async function recordContactAttempt(ctx: AppContext, actor: Actor, id: number, attempt: NewAttempt, audit: AuditSource): Promise<AttemptView> {
   return changeVisibleTask(ctx, actor, id, { action: 'task.contact-attempt.create', audit }, async (tx, task) => {

@@ -130,6 +130,41 @@ describe('task and household reads', () => {
     expect(rows.map((r: { actor_label: string }) => r.actor_label)).toContain('coordinator 1916');
   });
 
+  it('shows earlier contact: the attempts of the tasks the key may see, in the order they were made', async () => {
+    const household = households.veryLarge!;
+    const current = (await t.ctx.pool.query<{ id: number }>(`select id from tasks where household_id = $1 and status <> 'closed'`, [household])).rows[0]!.id;
+    // An earlier task of this household, closed by team noord, with its own attempts.
+    const earlier = (
+      await t.ctx.pool.query<{ id: number }>(
+        `insert into tasks (household_id, municipality_code, status, team, result, created_at, closed_at, matched_on)
+         values ($1, '1916', 'closed', 'noord', 'no_contact', now() - interval '200 days', now() - interval '150 days', current_date - 200)
+         returning id`,
+        [household],
+      )
+    ).rows[0]!.id;
+    const attempt = (taskId: number, channel: string, reached: boolean, date: string) =>
+      t.ctx.pool.query(`insert into contact_attempts (task_id, channel, reached, attempt_date, day_part) values ($1, $2, $3, $4, 'morning')`, [taskId, channel, reached, date]);
+    await attempt(current, 'phone', true, signalDate);
+    await attempt(earlier, 'letter', false, '2025-03-02');
+    await attempt(earlier, 'home_visit', false, '2025-03-20');
+    const summary = (a: { taskId: number; channel: string; reached: boolean; date: string }) => [a.taskId, a.channel, a.reached, a.date];
+
+    const all = await coordinator.get(`/v1/households/${household}`);
+    expect(all.json.tasks.map((task: { id: number }) => task.id)).toEqual([earlier, current]);
+    expect(all.json.contactAttempts.map(summary)).toEqual([
+      [earlier, 'letter', false, '2025-03-02'],
+      [earlier, 'home_visit', false, '2025-03-20'],
+      [current, 'phone', true, signalDate],
+    ]);
+    expect(all.json.contactAttempts[0]).toMatchObject({ dayPart: 'morning', recordedBy: null, id: expect.any(Number), createdAt: expect.any(String) });
+    // Team zuid sees the household through its current task, and the attempts of that task only.
+    const zuid = await zuidConsultant.get(`/v1/households/${household}`);
+    expect(zuid.status).toBe(200);
+    expect(zuid.json.contactAttempts.map(summary)).toEqual([[current, 'phone', true, signalDate]]);
+    // A household without attempts has an empty list.
+    expect((await coordinator.get(`/v1/households/${households.large}`)).json.contactAttempts).toEqual([]);
+  });
+
   it('filters by team and refuses unknown query keys', async () => {
     const zuid = await coordinator.get('/v1/tasks?team=zuid');
     expect(zuid.json.tasks).toHaveLength(1);

@@ -18,7 +18,7 @@ import {
 import type { ApiApp } from '../env.js';
 import { assertRole, audit, auditSource } from '../middleware/auth.js';
 import { emptyResponse, errorResponses, jsonResponse, pagingQuery, security, integerParameter } from '../openapi.js';
-import { taskSchema } from '../schemas/task.js';
+import { attemptSchema, taskSchema } from '../schemas/task.js';
 
 /**
  * The consultant's work queue and the work on one task. Handlers check the role, call the
@@ -43,18 +43,6 @@ const attemptInput = z
   .strict()
   .openapi('ContactAttemptInput');
 
-const attemptSchema = z
-  .object({
-    id: z.number().int(),
-    taskId: z.number().int(),
-    channel: z.enum(CONTACT_CHANNEL_CODES),
-    reached: z.boolean(),
-    date: z.string().openapi({ format: 'date' }),
-    dayPart: z.enum(DAY_PART_CODES).nullable(),
-    recordedBy: z.string().nullable().openapi({ description: 'The API key id that recorded it' }),
-    createdAt: z.string().openapi({ format: 'date-time' }),
-  })
-  .openapi('ContactAttempt');
 
 const noteText = z.string().trim().min(1).max(MAX_NOTE_LENGTH);
 const noteInput = z.object({ text: noteText.openapi({ description: `Free text, at most ${MAX_NOTE_LENGTH} characters` }) }).strict().openapi('NoteInput');

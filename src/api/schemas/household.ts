@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { GENDER_CODES } from '../../domain/codes.js';
-import { taskSchema, taskSignalSchema } from './task.js';
+import { attemptSchema, taskSchema, taskSignalSchema } from './task.js';
 
 export const householdSignalSchema = taskSignalSchema
   .extend({
@@ -32,6 +32,9 @@ export const householdSchema = z
     evaluationPending: z.boolean(),
     signals: z.array(householdSignalSchema),
     tasks: z.array(taskSchema.omit({ signals: true })),
+    contactAttempts: z.array(attemptSchema).openapi({
+      description: "Earlier contact: every attempt on the household's tasks that this key may see, in the order they were made",
+    }),
   })
   .openapi('Household');
 

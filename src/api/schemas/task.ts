@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { CONTACT_CHANNEL_CODES, PARTNER_TYPE_CODES, SIGNAL_STATUS_CODES, TASK_RESULT_CODES } from '../../domain/codes.js';
+import { CONTACT_CHANNEL_CODES, DAY_PART_CODES, PARTNER_TYPE_CODES, SIGNAL_STATUS_CODES, TASK_RESULT_CODES } from '../../domain/codes.js';
 
 export const TASK_STATUSES = ['open', 'claimed', 'closed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -62,3 +62,16 @@ export const taskSchema = z
   .openapi('Task');
 
 export type TaskView = z.infer<typeof taskSchema>;
+
+export const attemptSchema = z
+  .object({
+    id: z.number().int(),
+    taskId: z.number().int(),
+    channel: z.enum(CONTACT_CHANNEL_CODES),
+    reached: z.boolean(),
+    date: z.string().openapi({ format: 'date' }),
+    dayPart: z.enum(DAY_PART_CODES).nullable(),
+    recordedBy: z.string().nullable().openapi({ description: 'The API key id that recorded it' }),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('ContactAttempt');
