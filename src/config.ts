@@ -47,6 +47,8 @@ const configSchema = z.object({
   RETENTION_UNTASKED_MONTHS: z.coerce.number().int().min(1).default(6),
   RETENTION_CLOSED_TASK_MONTHS: z.coerce.number().int().min(1).default(18),
   RETENTION_CRON: cron('30 3 * * *'),
+  /** When the day's snapshot of the work stock is taken (late: it describes the end of the day). */
+  MONITOR_SNAPSHOT_CRON: cron('55 23 * * *'),
   CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: booleanish.default(false),
   DDAS_SUPPLIER_CODE: z.string().default('vroegsein'),

@@ -2,6 +2,7 @@ import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { AppContext } from '../src/context.js';
 import { runExclusive, type ExclusiveResult } from '../src/db/locks.js';
 import { escalateOverdueTasks } from '../src/services/escalation.js';
+import { takeMonitorSnapshot } from '../src/services/monitorSnapshots.js';
 import { runRetention } from '../src/services/retention.js';
 import { sweepPendingHouseholds } from '../src/services/sweeper.js';
 
@@ -24,6 +25,7 @@ export function maintenanceJobs(ctx: AppContext): MaintenanceJob[] {
     { name: 'sweep', cron: ctx.config.SWEEP_CRON, run: sweepPendingHouseholds },
     { name: 'escalation', cron: ctx.config.ESCALATION_CRON, run: escalateOverdueTasks },
     { name: 'retention', cron: ctx.config.RETENTION_CRON, run: runRetention },
+    { name: 'monitor-snapshot', cron: ctx.config.MONITOR_SNAPSHOT_CRON, run: takeMonitorSnapshot },
   ];
 }
 

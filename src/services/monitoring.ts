@@ -263,7 +263,8 @@ export function orderRows(rows: Map<string | null, MonitoringRow>, fixed: readon
 // ---------------------------------------------------------------------------------------------
 // The summary
 
-async function scopeOf(ctx: AppContext, actor: Actor, query: MonitoringQuery): Promise<string[]> {
+/** The municipalities a monitoring read covers: the key's own, or (admin) all or the one asked for. */
+export async function scopeOf(ctx: AppContext, actor: Actor, query: Pick<MonitoringQuery, 'municipality'>): Promise<string[]> {
   if (query.municipality !== undefined && actor.municipality !== null && query.municipality !== actor.municipality) {
     throw new MonitoringScopeError('No such municipality');
   }

@@ -5,6 +5,7 @@ import type { Queryable } from '../../src/db/pool.js';
 import type { Role } from '../../src/domain/apiKey.js';
 import { dutchToday } from '../../src/domain/dates.js';
 import { defaultRuleSet } from '../../src/services/evaluation.js';
+import { takeMonitorSnapshot } from '../../src/services/monitorSnapshots.js';
 import { buildWebPages } from '../../src/web/index.js';
 import type { AppContext } from '../../src/context.js';
 import { client, createTestContext, seedMunicipality, startTestServer, type TestContext, type TestServer } from './context.js';
@@ -489,6 +490,19 @@ export const ROUTES: RouteSpec[] = [
     intruders: [
       ...otherMunicipality('coordinatorB', 'adminB'),
       { actor: 'coordinatorB', status: 200, request: (w) => get(`/v1/monitoring/summary?${period(w)}&groupBy=team`) },
+    ],
+  },
+  {
+    route: 'GET /monitoring/work-stock',
+    roles: ['coordinator', 'admin'],
+    prepare: async (w) => {
+      await takeMonitorSnapshot(w.t.ctx);
+      return get(`/v1/monitoring/work-stock?from=${w.today}&to=${w.today}&municipality=${A.municipality}`);
+    },
+    control: { actor: 'coordinatorA', status: 200, reveals: true },
+    intruders: [
+      ...otherMunicipality('coordinatorB', 'adminB'),
+      { actor: 'coordinatorB', status: 200, request: (w) => get(`/v1/monitoring/work-stock?from=${w.today}&to=${w.today}`) },
     ],
   },
   {

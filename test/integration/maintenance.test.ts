@@ -22,12 +22,14 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('maintenance', () => {
-  it('schedules the sweeper, the escalation and the retention from the configuration', () => {
+  it('schedules the sweeper, the escalation, the retention and the monitor snapshot from the configuration', () => {
     expect(maintenanceJobs(t.ctx).map((j) => [j.name, j.cron])).toEqual([
       ['sweep', t.ctx.config.SWEEP_CRON],
       ['escalation', t.ctx.config.ESCALATION_CRON],
       ['retention', t.ctx.config.RETENTION_CRON],
+      ['monitor-snapshot', t.ctx.config.MONITOR_SNAPSHOT_CRON],
     ]);
+    expect(t.ctx.config.MONITOR_SNAPSHOT_CRON).toBe('55 23 * * *');
     expect(t.ctx.config.SWEEP_CRON).toBe('*/30 * * * * *');
   });
 

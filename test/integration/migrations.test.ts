@@ -236,11 +236,23 @@ describe('150_fewer_task_index_entries', () => {
 
 describe('160_batch_duplicates', () => {
   it('adds the per-batch list of duplicates, one row per position', async () => {
-    expect(await migrate(pool, schema)).toEqual(['160_batch_duplicates.sql']);
+    expect(await migrate(pool, schema, { until: '160_batch_duplicates.sql' })).toEqual(['160_batch_duplicates.sql']);
     const { rows } = await pool.query<{ id: string }>(`insert into signal_batches (source, format) values ('cli', 'csv') returning id`);
     const batchId = rows[0]!.id;
     await pool.query(`insert into signal_batch_duplicates (batch_id, position, external_id) values ($1, 2, 'E-1'), ($1, 3, 'E-1')`, [batchId]);
     await expect(pool.query(`insert into signal_batch_duplicates (batch_id, position, external_id) values ($1, 2, 'E-2')`, [batchId])).rejects.toThrow(/duplicate key/);
     await expect(pool.query(`insert into signal_batch_duplicates (batch_id, position, external_id) values (gen_random_uuid(), 2, 'E-2')`)).rejects.toThrow(/foreign key/);
+  });
+});
+
+describe('170_monitor_snapshots', () => {
+  it('adds the daily work-stock snapshots, one row per municipality, day and team', async () => {
+    expect(await migrate(pool, schema)).toEqual(['170_monitor_snapshots.sql']);
+    await pool.query(`insert into municipalities (code, name) values ('0599', 'Rotterdam') on conflict do nothing`);
+    const row = `('2026-01-12', '0599', '', 1, 0, 0, null, now())`;
+    await pool.query(`insert into monitor_snapshots (taken_on, municipality_code, team, tasks_open, tasks_claimed, tasks_overdue, oldest_open_since, taken_at) values ${row}`);
+    await expect(
+      pool.query(`insert into monitor_snapshots (taken_on, municipality_code, team, tasks_open, tasks_claimed, tasks_overdue, oldest_open_since, taken_at) values ${row}`),
+    ).rejects.toThrow(/duplicate key/);
   });
 });

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { SIGNAL_STATUS_CODES, TASK_RESULT_CODES } from '../../domain/codes.js';
 import { GROUP_BYS, MonitoringScopeError, monitoringSummary, summaryCsv } from '../../services/monitoring.js';
+import { workStock } from '../../services/monitorSnapshots.js';
 import type { ApiApp } from '../env.js';
 import { assertRole, audit } from '../middleware/auth.js';
 import { apiVersionHeader, errorResponses, jsonResponse, security } from '../openapi.js';
@@ -86,7 +87,71 @@ function wantsCsv(accept: string | undefined): boolean {
   return csv > 0 && csv >= weight('application/json');
 }
 
+/** At most this many days per work-stock read (a year and a leap day). */
+const MAX_WORK_STOCK_DAYS = 366;
+
+const workStockQuery = z
+  .object({
+    from: z.iso.date().openapi({ description: 'First day', example: '2025-01-01' }),
+    to: z.iso.date().openapi({ description: `Last day, inclusive; at most ${MAX_WORK_STOCK_DAYS} days after from`, example: '2025-06-30' }),
+    municipality: z.string().regex(/^[0-9]{4}$/, 'a municipality is its 4-digit CBS code').optional().openapi({ description: 'Only this municipality (for keys that see several)' }),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'to must not be before from' });
+    else if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 >= MAX_WORK_STOCK_DAYS) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `the period is at most ${MAX_WORK_STOCK_DAYS} days` });
+    }
+  });
+
+const workStockSchema = z
+  .object({
+    from: z.iso.date(),
+    to: z.iso.date(),
+    municipalities: z.array(z.string()),
+    days: z.array(
+      z
+        .object({
+          date: z.iso.date().openapi({ description: 'The day the snapshot describes (taken at its end, MONITOR_SNAPSHOT_CRON)' }),
+          municipality: z.string(),
+          team: z.string().nullable().openapi({ description: 'null = tasks without a team' }),
+          tasksOpen: z.number().int().openapi({ description: 'Open tasks (not claimed)' }),
+          tasksClaimed: z.number().int(),
+          tasksOverdue: z.number().int().openapi({ description: 'Open or claimed tasks without a first contact attempt by their due day' }),
+          oldestOpenSince: z.string().nullable().openapi({ format: 'date-time', description: 'When the oldest open task was created; null without open tasks' }),
+        })
+        .openapi('WorkStockDay'),
+    ).openapi({ description: 'By municipality, day and team (no team last); days without a snapshot are absent' }),
+  })
+  .openapi('WorkStock');
+
 export function registerMonitoringRoutes(v1: ApiApp): void {
+  v1.openapi(
+    createRoute({
+      method: 'get',
+      path: '/monitoring/work-stock',
+      tags,
+      summary: 'The work stock at the end of each day: open, claimed and overdue tasks per team (coordinator: own municipality; admin: all)',
+      security,
+      request: { query: workStockQuery },
+      responses: { 200: jsonResponse('The daily snapshots in the period', workStockSchema), ...errorResponses(403, 404) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'coordinator', 'admin');
+      const query = c.req.valid('query');
+      let stock;
+      try {
+        stock = await workStock(c.get('ctx'), actor, query);
+      } catch (error) {
+        if (error instanceof MonitoringScopeError) throw problem.notFound(error.message);
+        throw error;
+      }
+      await audit(c, { action: 'monitoring.read', objectType: 'work-stock', objectId: `${query.from}..${query.to}`, municipality: query.municipality ?? actor.municipality });
+      return c.json(stock, 200);
+    },
+  );
+
   const ok = jsonResponse('The figures per group and in total', summarySchema);
   v1.openapi(
     createRoute({
