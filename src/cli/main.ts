@@ -94,7 +94,9 @@ function loadConfig(): Config {
  * LOG_LEVEL asks for more: starting the embedded database should not bury a new key.
  */
 function commandLogger(): Logger {
-  const level = process.env.LOG_LEVEL ?? 'warn';
+  // Parsed with the rest of the configuration (an unknown level is a configuration error), but
+  // 'warn' rather than the server's 'info' when unset.
+  const level = process.env.LOG_LEVEL === undefined ? 'warn' : loadConfig().LOG_LEVEL;
   return createLogger(level, pino.destination({ dest: 2, sync: true }));
 }
 

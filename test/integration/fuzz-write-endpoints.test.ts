@@ -362,13 +362,23 @@ describe('regressions found by fuzzing', () => {
     expect(status).toBeLessThan(500);
   });
 
-  it('an unknown fact name of 4 MB is answered at once (no edit distance over the input)', { timeout: 30_000 }, async () => {
-    const ruleSet = structuredClone(defaultRuleSet()) as unknown as { rules: { conditions: unknown }[] };
-    ruleSet.rules[0]!.conditions = { all: [{ fact: 'f'.repeat(4_000_000), operator: 'equal', value: 1 }] };
-    const started = performance.now();
-    const status = await sendAndCheck(validate, jsonRaw({ method: 'POST', path: '/v1/rule-sets/validate' }, JSON.stringify({ ruleSet })));
-    expect(status).toBe(200);
-    // A hang detector, not a benchmark: the quadratic search took minutes on this input.
-    expect(performance.now() - started).toBeLessThan(20_000);
+  // The test's timeout is the hang detector: the quadratic search took minutes on this input.
+  it('an unknown fact name of 4 MB is answered without a suggestion (no edit distance over the input)', { timeout: 30_000 }, async () => {
+    const check = async (fact: string) => {
+      const ruleSet = structuredClone(defaultRuleSet()) as unknown as { rules: { conditions: unknown }[] };
+      ruleSet.rules[0]!.conditions = { all: [{ fact, operator: 'equal', value: 1 }] };
+      const res = await fetch(`${w.server.url}/v1/rule-sets/validate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${w.keys.coordinatorA.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ruleSet }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { errors: { detail: string }[] }).errors.map((e) => e.detail).join('\n');
+    };
+    const huge = await check('f'.repeat(4_000_000));
+    expect(huge).toContain('unknown fact');
+    expect(huge).not.toContain('did you mean');
+    // A near miss still gets one.
+    expect(await check('totalAmountCent')).toContain('did you mean "totalAmountCents"');
   });
 });

@@ -142,6 +142,13 @@ describe('vroegsein keys rotate (CLI)', () => {
     LOG_LEVEL: 'warn',
   });
 
+  it('refuses an unknown LOG_LEVEL as a configuration error, naming the setting, without a stack', async () => {
+    const result = await runCli(['keys', 'list'], { ...env(), LOG_LEVEL: 'loud' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^vroegsein: invalid configuration:\n\s+LOG_LEVEL: /);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('replaces a key by one with the same role, scope and label, revokes the old one at once, and audits both', async () => {
     const old = await createKeyWithId(t.ctx, { role: 'consultant', municipality: '1916', teams: ['noord'], label: 'rotating consultant' });
     expect((await client(server.url, old.key).get('/v1/tasks/queue')).status).toBe(200);
