@@ -93,6 +93,27 @@ export async function listApiKeys(db: Queryable): Promise<ApiKeyListing[]> {
   return rows;
 }
 
+/**
+ * One page of keys, newest first, without hashes: those of `municipality` only when given,
+ * after the previous page's last key (`afterId`; its position is read here, to the microsecond).
+ */
+export async function listApiKeyPage(
+  db: Queryable,
+  options: { municipality: string | null; afterId: string | null; limit: number },
+): Promise<ApiKeyListing[]> {
+  const { rows } = await db.query<ApiKeyListing>(
+    `select id, key_prefix as "prefix", role, municipality_code as "municipality", partner_types as "partnerTypes", teams, label,
+            created_at as "createdAt", last_used_at as "lastUsedAt", revoked_at as "revokedAt"
+       from api_keys
+      where ($1::text is null or municipality_code = $1)
+        and ($2::uuid is null or (created_at, id) < (select p.created_at, p.id from api_keys p where p.id = $2::uuid))
+      order by created_at desc, id desc
+      limit $3`,
+    [options.municipality, options.afterId, options.limit],
+  );
+  return rows;
+}
+
 /** How many keys can still be used; 0 means a fresh installation that needs its first admin key. */
 export async function countActiveApiKeys(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from api_keys where revoked_at is null`);

@@ -329,6 +329,24 @@ export const ROUTES: RouteSpec[] = [
     control: { actor: 'adminA', status: 204 },
     intruders: otherMunicipality('adminB'),
   },
+  {
+    route: 'GET /api-keys',
+    roles: ['admin'],
+    prepare: async () => get('/v1/api-keys?limit=500'),
+    control: { actor: 'adminA', status: 200, reveals: true },
+    // An admin of another municipality gets its own keys only.
+    intruders: [{ actor: 'adminB', status: 200 }],
+  },
+  {
+    route: 'POST /api-keys/:id/rotate',
+    roles: ['admin'],
+    prepare: async (w) => {
+      const key = await createKeyWithId(w.t.ctx, { role: 'consultant', municipality: A.municipality, teams: [A.team], label: 'to rotate' });
+      return { method: 'POST', path: `/v1/api-keys/${key.id}/rotate` };
+    },
+    control: { actor: 'adminA', status: 201 },
+    intruders: otherMunicipality('adminB'),
+  },
   // ---- signals
   {
     route: 'POST /signals',

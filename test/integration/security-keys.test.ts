@@ -133,6 +133,57 @@ describe('use, last use and revocation', () => {
   });
 });
 
+describe('keys over the API: list and rotate', () => {
+  it('lists keys newest first, without hashes, paged, and an admin of one municipality sees its own only', async () => {
+    const created: { id: string; key: string }[] = [];
+    for (let i = 0; i < 5; i++) created.push(await createKeyWithId(t.ctx, { role: 'integrator', municipality: '1916', label: `listed ${i}` }));
+    const boundAdmin = await createKeyWithId(t.ctx, { role: 'admin', municipality: '1916', label: 'admin 1916' });
+    const everyone = client(server.url, admin.key);
+
+    const pages: { id: string; label: string; municipality: string | null }[][] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await everyone.get(`/v1/api-keys?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      pages.push(res.json.apiKeys);
+      cursor = res.json.nextCursor;
+    } while (cursor);
+    const listed = pages.flat();
+    const { rows } = await t.ctx.pool.query<{ id: string }>(`select id from api_keys order by created_at desc, id desc`);
+    expect(listed.map((k) => k.id)).toEqual(rows.map((r) => r.id));
+    expect(pages.slice(0, -1).every((page) => page.length === 3)).toBe(true);
+    // Newest first: the last five integrator keys, then those before.
+    expect(listed.slice(1, 6).map((k) => k.label)).toEqual(['listed 4', 'listed 3', 'listed 2', 'listed 1', 'listed 0']);
+    const text = JSON.stringify(listed);
+    for (const key of [...created, boundAdmin]) for (const trace of traces(key.key)) expect(text).not.toContain(trace);
+    expect(listed.find((k) => k.id === created[0]!.id)).toMatchObject({ prefix: created[0]!.key.slice(0, 8), role: 'integrator', revokedAt: null });
+
+    const own = await client(server.url, boundAdmin.key).get('/v1/api-keys?limit=500');
+    expect(own.json.apiKeys.length).toBeGreaterThan(0);
+    expect(own.json.apiKeys.every((k: { municipality: string | null }) => k.municipality === '1916')).toBe(true);
+    expect((await everyone.get('/v1/api-keys?cursor=nonsense')).status).toBe(400);
+  });
+
+  it('rotates a key: the new one works at once, the old one no longer, and both changes are audited', async () => {
+    const old = await createKeyWithId(t.ctx, { role: 'consultant', municipality: '1916', teams: ['noord'], label: 'rotated by API' });
+    const res = await client(server.url, admin.key).post(`/v1/api-keys/${old.id}/rotate`);
+    expect(res.status).toBe(201);
+    expect(res.json.previousId).toBe(old.id);
+    expect(looksLikeApiKey(res.json.key)).toBe(true);
+    expect((await client(server.url, old.key).get('/v1/tasks/queue')).status).toBe(401);
+    expect((await client(server.url, res.json.key).get('/v1/tasks/queue')).status).toBe(200);
+    const { rows } = await t.ctx.pool.query(`select role, municipality_code, teams, label from api_keys where id = $1`, [res.json.id]);
+    expect(rows[0]).toEqual({ role: 'consultant', municipality_code: '1916', teams: ['noord'], label: 'rotated by API' });
+    const audit = await t.ctx.pool.query(`select action, object_id from audit_events where request_id = $1 order by id`, [res.headers.get('x-request-id')]);
+    expect(audit.rows).toEqual([
+      { action: 'api-key.create', object_id: res.json.id },
+      { action: 'api-key.revoke', object_id: old.id },
+    ]);
+    // A revoked key cannot be rotated.
+    expect((await client(server.url, admin.key).post(`/v1/api-keys/${old.id}/rotate`)).status).toBe(404);
+  });
+});
+
 describe('vroegsein keys rotate (CLI)', () => {
   const env = () => ({
     DATABASE_URL: TEST_DATABASE_URL,

@@ -1,13 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { findApiKey, revokeApiKey } from '../../db/apiKeys.js';
+import { findApiKey, listApiKeyPage, revokeApiKey } from '../../db/apiKeys.js';
 import { changeRecord, recordAudit } from '../../db/audit.js';
 import { withTransaction } from '../../db/pool.js';
 import { ROLES } from '../../domain/apiKey.js';
 import { PARTNER_TYPE_CODES } from '../../domain/codes.js';
-import { ApiKeyInputError, createApiKey } from '../../services/apiKeys.js';
+import { ApiKeyInputError, createApiKey, rotateApiKey } from '../../services/apiKeys.js';
 import type { ApiApp } from '../env.js';
 import { assertRole, auditSource, canSeeMunicipality } from '../middleware/auth.js';
-import { emptyResponse, errorResponses, jsonResponse, security } from '../openapi.js';
+import { decodeCursor, emptyResponse, encodeCursor, errorResponses, jsonResponse, pagingQuery, security } from '../openapi.js';
 import { problem } from '../problem.js';
 
 const apiKeyInput = z
@@ -25,7 +25,91 @@ const createdKey = z
   .object({ id: z.string().uuid(), key: z.string().openapi({ description: 'The key itself; shown once, only its hash is stored' }) })
   .openapi('CreatedApiKey');
 
+const keyListing = z
+  .object({
+    id: z.string().uuid(),
+    prefix: z.string().openapi({ description: 'The first 8 characters of the key, to recognise it; the key itself is never shown again' }),
+    role: z.enum(ROLES),
+    municipality: z.string().nullable(),
+    partnerTypes: z.array(z.enum(PARTNER_TYPE_CODES)).nullable(),
+    teams: z.array(z.string()).nullable(),
+    label: z.string(),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    lastUsedAt: z.string().nullable().openapi({ format: 'date-time', description: 'To the minute' }),
+    revokedAt: z.string().nullable().openapi({ format: 'date-time' }),
+  })
+  .openapi('ApiKey');
+
+const rotatedKey = createdKey.extend({ previousId: z.string().uuid().openapi({ description: 'The key that was revoked' }) }).openapi('RotatedApiKey');
+const keyId = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+
 export function registerApiKeyRoutes(v1: ApiApp): void {
+  v1.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api-keys',
+      tags: ['API keys'],
+      summary: "The API keys, newest first (admin: an admin of one municipality sees that municipality's keys)",
+      security,
+      request: { query: z.object(pagingQuery).strict() },
+      responses: { 200: jsonResponse('One page of keys', z.object({ apiKeys: z.array(keyListing), nextCursor: z.string().nullable() }).openapi('ApiKeyPage')), ...errorResponses(403) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'admin');
+      const { limit, cursor } = c.req.valid('query');
+      const decoded = decodeCursor(cursor);
+      const afterId = decoded?.length === 1 && typeof decoded[0] === 'string' && z.string().uuid().safeParse(decoded[0]).success ? decoded[0] : null;
+      if (cursor !== undefined && afterId === null) throw problem.badRequest('Invalid cursor', [{ pointer: '/query/cursor', detail: 'not a cursor of this list' }]);
+      const rows = await listApiKeyPage(c.get('ctx').pool, { municipality: actor.municipality, afterId, limit: limit + 1 });
+      const shown = rows.slice(0, limit);
+      return c.json(
+        {
+          apiKeys: shown.map((k) => ({
+            ...k,
+            createdAt: k.createdAt.toISOString(),
+            lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+            revokedAt: k.revokedAt?.toISOString() ?? null,
+          })),
+          nextCursor: rows.length > limit ? encodeCursor([shown[shown.length - 1]!.id]) : null,
+        },
+        200,
+      );
+    },
+  );
+
+  v1.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api-keys/{id}/rotate',
+      tags: ['API keys'],
+      summary: 'Replace an active key by a new one with the same role, scope and label, and revoke it (admin); the new key is in the answer once',
+      security,
+      request: { params: keyId },
+      responses: { 201: jsonResponse('Rotated', rotatedKey), ...errorResponses(403, 404) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'admin');
+      const { id } = c.req.valid('param');
+      const pool = c.get('ctx').pool;
+      const key = await findApiKey(pool, id);
+      if (!key || key.revoked_at || !canSeeMunicipality(actor, key.municipality_code)) throw problem.notFound('No such active API key');
+      const source = auditSource(c);
+      const rotated = await withTransaction(pool, async (tx) => {
+        const result = await rotateApiKey(tx, id);
+        if (result) {
+          await recordAudit(tx, changeRecord(source, { action: 'api-key.create', objectType: 'api-key', objectId: result.id, municipality: key.municipality_code }));
+          await recordAudit(tx, changeRecord(source, { action: 'api-key.revoke', objectType: 'api-key', objectId: id, municipality: key.municipality_code }));
+        }
+        return result;
+      });
+      // Revoked meanwhile by another request.
+      if (!rotated) throw problem.notFound('No such active API key');
+      return c.json(rotated, 201);
+    },
+  );
+
   v1.openapi(
     createRoute({
       method: 'post',
