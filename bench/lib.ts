@@ -39,6 +39,7 @@ export function row(i: number): string[] {
     crisis: i % 17 === 0 ? 'true' : 'false',
     warmHandover: 'false',
     endOfSupply: i % 23 === 0 ? 'true' : 'false',
+    childrenInHousehold: i % 4 === 0 ? String(i % 5) : '',
     bsn: bsn(i * 7 + 13),
     initials: 'J.P.',
     prefix: i % 3 === 0 ? 'van' : '',

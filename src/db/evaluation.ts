@@ -91,7 +91,7 @@ export async function loadSnapshots(
     db.query<{
       id: number; household_id: number; partner_type: SignalSnapshot['partnerType']; amount_cents: number; signal_date: string;
       origin_date: string | null; received_at: Date; crisis: boolean; warm_handover: boolean; end_of_supply: boolean;
-      birth_date: string | null; status: SignalStatus; task_id: number | null;
+      children_in_household: number | null; birth_date: string | null; status: SignalStatus; task_id: number | null;
     }>(
       // Joined to the array of ids, not `= any($1)`: for thousands of ids the planner takes the
       // latter for a large part of the table and scans all of it. CASE runs its subquery only
@@ -99,7 +99,7 @@ export async function loadSnapshots(
       prepared(
         'signals',
         `select s.id, s.household_id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
-                s.warm_handover, s.end_of_supply, s.birth_date, s.status,
+                s.warm_handover, s.end_of_supply, s.children_in_household, s.birth_date, s.status,
                 case when h.never_evaluated then null else (select ts.task_id from task_signals ts where ts.signal_id = s.id) end as task_id
            from unnest($1::bigint[], $2::boolean[]) as h(id, never_evaluated) join signals s on s.household_id = h.id
           order by s.household_id, s.signal_date, s.id`,
@@ -136,6 +136,7 @@ export async function loadSnapshots(
       crisis: r.crisis,
       warmHandover: r.warm_handover,
       endOfSupply: r.end_of_supply,
+      childrenInHousehold: r.children_in_household,
       birthDate: r.birth_date,
       status: r.status,
       taskId: r.task_id,

@@ -23,7 +23,7 @@ export async function purgeExpired(tx: Client, policy: RetentionPolicy, now: Dat
 
   const signals = await tx.query(
     `update signals s set bsn = null, initials = null, prefix = null, surname = null, birth_date = null, gender = null,
-            phone = null, email = null, purged_at = $3
+            phone = null, email = null, children_in_household = null, purged_at = $3
       where s.purged_at is null
         and (
           (s.status = 'not_resident' and s.received_at < $1 and not exists (select 1 from task_signals ts where ts.signal_id = s.id))

@@ -33,6 +33,7 @@ export interface SignalRow {
   crisis: boolean;
   warmHandover: boolean;
   endOfSupply: boolean;
+  childrenInHousehold: number | null;
   bsn: string | null;
   initials: string | null;
   prefix: string | null;
@@ -122,13 +123,13 @@ const CHUNK_TABLE = `
     position integer not null, address_key text not null, municipality text, postcode text not null, house_number integer not null,
     house_letter text, house_number_addition text, street text, city text, partner_type text not null, partner_name text not null,
     external_id text not null, signal_date date not null, origin_date date, amount_cents bigint not null, crisis boolean not null,
-    warm_handover boolean not null, end_of_supply boolean not null, bsn text, initials text, prefix text, surname text,
+    warm_handover boolean not null, end_of_supply boolean not null, children_in_household smallint, bsn text, initials text, prefix text, surname text,
     birth_date date, gender text, phone text, email text
   ) on commit delete rows`;
 
 const COPY_INTO_CHUNK = `copy intake_chunk (position, address_key, municipality, postcode, house_number, house_letter, house_number_addition, street, city,
-  partner_type, partner_name, external_id, signal_date, origin_date, amount_cents, crisis, warm_handover, end_of_supply, bsn, initials, prefix,
-  surname, birth_date, gender, phone, email) from stdin`;
+  partner_type, partner_name, external_id, signal_date, origin_date, amount_cents, crisis, warm_handover, end_of_supply, children_in_household, bsn, initials,
+  prefix, surname, birth_date, gender, phone, email) from stdin`;
 
 const NEEDS_ESCAPE = /[\\\n\r\t]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -151,7 +152,7 @@ export function toCopyLine(position: number, r: SignalRow): string {
   return [
     position, v(r.addressKey), v(r.municipality), v(r.postcode), r.houseNumber, v(r.houseLetter), v(r.houseNumberAddition), v(r.street), v(r.city),
     v(r.partnerType), v(r.partnerName), v(r.externalId), v(r.signalDate), v(r.originDate), r.amountCents, v(r.crisis), v(r.warmHandover),
-    v(r.endOfSupply), v(r.bsn), v(r.initials), v(r.prefix), v(r.surname), v(r.birthDate), v(r.gender), v(r.phone), v(r.email),
+    v(r.endOfSupply), v(r.childrenInHousehold), v(r.bsn), v(r.initials), v(r.prefix), v(r.surname), v(r.birthDate), v(r.gender), v(r.phone), v(r.email),
   ].join('\t');
 }
 
@@ -179,10 +180,10 @@ const CHUNK = `
   ),
   inserted as (
     insert into signals (batch_id, household_id, municipality_code, partner_type, partner_name, external_id, signal_date, origin_date,
-                         amount_cents, crisis, warm_handover, end_of_supply, status, bsn, initials, prefix, surname, birth_date, gender,
-                         phone, email)
+                         amount_cents, crisis, warm_handover, end_of_supply, children_in_household, status, bsn, initials, prefix, surname,
+                         birth_date, gender, phone, email)
     select $1, u.id, f.municipality, f.partner_type, f.partner_name, f.external_id, f.signal_date, f.origin_date, f.amount_cents, f.crisis,
-           f.warm_handover, f.end_of_supply, case when f.municipality is null then 'not_resident' else 'not_yet_picked_up' end,
+           f.warm_handover, f.end_of_supply, f.children_in_household, case when f.municipality is null then 'not_resident' else 'not_yet_picked_up' end,
            f.bsn, f.initials, f.prefix, f.surname, f.birth_date, f.gender, f.phone, f.email
       from fresh f join upserted u on u.address_key = f.address_key
      order by f.partner_type, f.partner_name, f.external_id

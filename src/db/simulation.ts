@@ -42,7 +42,7 @@ export async function* snapshotsForPeriod(
     const signals = await openCopy(
       signalClient,
       `select s.household_id, h.postcode, s.id, s.partner_type, s.amount_cents, s.signal_date, s.origin_date, s.received_at, s.crisis,
-              s.warm_handover, s.end_of_supply, s.birth_date
+              s.warm_handover, s.end_of_supply, s.birth_date, s.children_in_household
          from signals s join households h on h.id = s.household_id
         where s.received_at < ${period.end} and s.household_id in (${period.households})
         order by s.household_id`,
@@ -151,6 +151,7 @@ function signalOf(row: CopyFields): SignalSnapshot {
     warmHandover: row[9] === 't',
     endOfSupply: row[10] === 't',
     birthDate: row[11]!,
+    childrenInHousehold: row[12] === null ? null : Number(row[12]),
     status: 'not_yet_picked_up',
     taskId: null, // set when a closed task of the stream lists it
   };

@@ -105,6 +105,7 @@ interface HouseholdSignalRow {
   crisis: boolean;
   warm_handover: boolean;
   end_of_supply: boolean;
+  children_in_household: number | null;
   status: SignalStatus;
   received_at: Date;
   bsn: string | null;
@@ -140,8 +141,8 @@ export async function findVisibleHousehold(db: Queryable, actor: Actor, id: numb
   }
   const { rows: signalRows } = await db.query<HouseholdSignalRow>(
     `select s.id, ts.task_id, s.partner_type, s.partner_name, s.external_id, s.signal_date, s.origin_date, s.amount_cents, s.crisis,
-            s.warm_handover, s.end_of_supply, s.status, s.received_at, s.bsn, s.initials, s.prefix, s.surname, s.birth_date, s.gender,
-            s.phone, s.email
+            s.warm_handover, s.end_of_supply, s.children_in_household, s.status, s.received_at, s.bsn, s.initials, s.prefix, s.surname,
+            s.birth_date, s.gender, s.phone, s.email
        from signals s left join task_signals ts on ts.signal_id = s.id
       where s.household_id = $1 order by s.signal_date, s.id`,
     [id],
@@ -175,6 +176,7 @@ export async function findVisibleHousehold(db: Queryable, actor: Actor, id: numb
       endOfSupply: s.end_of_supply,
       status: s.status,
       receivedAt: s.received_at.toISOString(),
+      childrenInHousehold: s.children_in_household,
       person: { bsn: s.bsn, initials: s.initials, prefix: s.prefix, surname: s.surname, birthDate: s.birth_date, gender: s.gender },
       contact: { phone: s.phone, email: s.email },
     })),

@@ -39,6 +39,8 @@ export interface SignalSnapshot {
   crisis: boolean;
   warmHandover: boolean;
   endOfSupply: boolean;
+  /** Children in the household as the creditor reported them; null when it did not. */
+  childrenInHousehold: number | null;
   birthDate: string | null;
   status: SignalStatus;
   taskId: number | null;
@@ -99,6 +101,7 @@ export type HouseholdFacts = PartnerTypeFacts & {
   crisis: boolean;
   warmHandover: boolean;
   endOfSupply: boolean;
+  childrenInHousehold: number | null;
   youngestAge: number | null;
   oldestAge: number | null;
   newestSignalDate: string | null;
@@ -156,6 +159,7 @@ const GENERAL_FACTS: FactDefinition[] = [
   { name: 'crisis', type: 'boolean', nullable: false, example: false, meaning: 'Some window signal is a crisis signal ("crisissignaal": threatened eviction, disconnection, …).' },
   { name: 'warmHandover', type: 'boolean', nullable: false, example: false, meaning: 'Some window signal comes with a warm handover: the creditor has spoken to the resident ("warme overdracht").' },
   { name: 'endOfSupply', type: 'boolean', nullable: false, example: false, meaning: 'Some window signal announces the end of energy or water supply (signalled about 20 working days ahead).' },
+  { name: 'childrenInHousehold', type: 'integer', nullable: true, example: 2, meaning: 'Children (under 18) in the household as reported by the newest window signal that reports it (a creditor that knows the household: tenancy, insurance policy); null when no window signal does. Test with `greaterThan` 0 for "a family with children".' },
   { name: 'youngestAge', type: 'integer', nullable: true, example: 23, meaning: 'Age today, in whole years, of the youngest person named on a window signal; null when no window signal has a birth date.' },
   { name: 'oldestAge', type: 'integer', nullable: true, example: 67, meaning: 'Age today, in whole years, of the oldest person named on a window signal; null when unknown.' },
   { name: 'newestSignalDate', type: 'date', nullable: true, example: '2025-03-14', meaning: 'Signal date (YYYY-MM-DD) of the newest window signal; null without window signals. ISO dates compare correctly with lessThan / greaterThan.' },
@@ -309,6 +313,8 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
   let crisis = false;
   let warmHandover = false;
   let endOfSupply = false;
+  // inWindow is sorted newest first: the first report is the newest.
+  let childrenInHousehold: number | null = null;
   let youngestAge: number | null = null;
   let oldestAge: number | null = null;
   for (const signal of inWindow) {
@@ -321,6 +327,7 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
     if (signal.crisis) crisis = true;
     if (signal.warmHandover) warmHandover = true;
     if (signal.endOfSupply) endOfSupply = true;
+    if (childrenInHousehold === null && signal.childrenInHousehold !== null) childrenInHousehold = signal.childrenInHousehold;
     if (signal.birthDate !== null) {
       const age = Math.floor(wholeMonthsBetween(signal.birthDate, today) / 12);
       if (youngestAge === null || age < youngestAge) youngestAge = age;
@@ -434,6 +441,7 @@ export function computeHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdFac
     crisis,
     warmHandover,
     endOfSupply,
+    childrenInHousehold,
     youngestAge,
     oldestAge,
     newestSignalDate: newest ? newest.signalDate : null,

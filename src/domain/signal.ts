@@ -86,6 +86,9 @@ export const contactSchema = z
   .strict()
   .openapi('SignalContact');
 
+/** The most children a signal can report for one household. */
+export const MAX_CHILDREN_IN_HOUSEHOLD = 30;
+
 export const signalItemSchema = z
   .object({
     externalId: z.string().trim().min(1).max(LIMITS.externalId).refine(noNul, NO_NUL),
@@ -97,6 +100,13 @@ export const signalItemSchema = z
     crisis: z.boolean().optional(),
     warmHandover: z.boolean().optional(),
     endOfSupply: z.boolean().optional(),
+    childrenInHousehold: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_CHILDREN_IN_HOUSEHOLD)
+      .optional()
+      .openapi({ description: 'Children (under 18) living in the household, when the creditor knows it' }),
     person: personSchema,
     address: addressSchema,
     contact: contactSchema.optional(),
@@ -146,7 +156,7 @@ export function validateSignalItem(input: unknown): { ok: true; value: SignalIte
 /** The CSV columns, in the order the README documents them. */
 export const CSV_COLUMNS = [
   'externalId', 'partnerType', 'partnerName', 'signalDate', 'originDate', 'amountCents', 'crisis', 'warmHandover', 'endOfSupply',
-  'bsn', 'initials', 'prefix', 'surname', 'birthDate', 'gender',
+  'childrenInHousehold', 'bsn', 'initials', 'prefix', 'surname', 'birthDate', 'gender',
   'postcode', 'houseNumber', 'houseLetter', 'houseNumberAddition', 'street', 'city',
   'phone', 'email',
 ] as const;
@@ -186,7 +196,7 @@ function cellTarget(column: string): CellTarget {
 }
 
 function cellKind(column: string): CellKind {
-  if (column === 'amountCents' || column === 'houseNumber') return 'integer';
+  if (column === 'amountCents' || column === 'houseNumber' || column === 'childrenInHousehold') return 'integer';
   if (column === 'crisis' || column === 'warmHandover' || column === 'endOfSupply') return 'boolean';
   return 'text';
 }

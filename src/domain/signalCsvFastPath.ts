@@ -3,7 +3,7 @@ import { normalisePostcode } from './address.js';
 import { isValidBsn, normaliseBsn } from './bsn.js';
 import { GENDER_CODES, PARTNER_TYPE_CODES, type PartnerType } from './codes.js';
 import { isIsoDate } from './dates.js';
-import { currentDutchDate, LIMITS, type SignalItem } from './signal.js';
+import { currentDutchDate, LIMITS, MAX_CHILDREN_IN_HOUSEHOLD, type SignalItem } from './signal.js';
 
 /**
  * The fast path for CSV rows that are plainly valid, which is nearly every row of a partner's
@@ -76,6 +76,10 @@ function integer(fields: readonly string[], index: number, min: number, max: num
   return n;
 }
 
+function optionalInteger(fields: readonly string[], index: number, min: number, max: number): number | undefined {
+  return cell(fields, index) === '' ? undefined : integer(fields, index, min, max);
+}
+
 function matching(fields: readonly string[], index: number, pattern: RegExp): string | undefined {
   const value = cell(fields, index);
   if (value === '') return undefined;
@@ -98,6 +102,7 @@ export function compileCsvFastPath(columns: readonly string[]): CsvFastPath {
     crisis: at('crisis'),
     warmHandover: at('warmHandover'),
     endOfSupply: at('endOfSupply'),
+    childrenInHousehold: at('childrenInHousehold'),
     bsn: at('bsn'),
     initials: at('initials'),
     prefix: at('prefix'),
@@ -159,6 +164,8 @@ export function compileCsvFastPath(columns: readonly string[]): CsvFastPath {
       if (warmHandover !== undefined) item.warmHandover = warmHandover;
       const endOfSupply = flag(fields, i.endOfSupply);
       if (endOfSupply !== undefined) item.endOfSupply = endOfSupply;
+      const children = optionalInteger(fields, i.childrenInHousehold, 0, MAX_CHILDREN_IN_HOUSEHOLD);
+      if (children !== undefined) item.childrenInHousehold = children;
 
       const person = item.person;
       if (bsn !== undefined) person.bsn = bsn;

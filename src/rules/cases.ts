@@ -38,6 +38,7 @@ export const CASE_BASELINE_FACTS: HouseholdFacts = computeHouseholdFacts({
       crisis: false,
       warmHandover: false,
       endOfSupply: false,
+      childrenInHousehold: null,
       birthDate: '1979-06-01',
       status: 'not_yet_picked_up',
       taskId: null,

@@ -51,6 +51,7 @@ export async function simulateOnFeed(
       crisis: item.crisis ?? false,
       warmHandover: item.warmHandover ?? false,
       endOfSupply: item.endOfSupply ?? false,
+      childrenInHousehold: item.childrenInHousehold ?? null,
       birthDate: item.person.birthDate ?? null,
       status: 'not_yet_picked_up',
       taskId: null,

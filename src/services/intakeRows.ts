@@ -59,6 +59,7 @@ export function toSignalRow(item: SignalItem, municipality: string | null): Sign
     crisis: item.crisis ?? false,
     warmHandover: item.warmHandover ?? false,
     endOfSupply: item.endOfSupply ?? false,
+    childrenInHousehold: item.childrenInHousehold ?? null,
     bsn: person.bsn ?? null,
     initials: person.initials ?? null,
     prefix: person.prefix ?? null,

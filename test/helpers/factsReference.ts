@@ -119,6 +119,9 @@ export function referenceHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdF
     else if (current && current.amountCents > previous.amountCents) amountRose = true;
   }
 
+  // The newest window signal that reports the household's children (the list is newest first).
+  const childrenInHousehold = inWindow.find((signal) => signal.childrenInHousehold !== null)?.childrenInHousehold ?? null;
+
   const ages = inWindow
     .filter((signal) => signal.birthDate !== null)
     .map((signal) => Math.floor(wholeMonthsBetween(signal.birthDate as string, today) / 12));
@@ -150,6 +153,7 @@ export function referenceHouseholdFacts(snapshot: HouseholdSnapshot): HouseholdF
     crisis: inWindow.some((signal) => signal.crisis),
     warmHandover: inWindow.some((signal) => signal.warmHandover),
     endOfSupply: inWindow.some((signal) => signal.endOfSupply),
+    childrenInHousehold,
     youngestAge: ages.length > 0 ? Math.min(...ages) : null,
     oldestAge: ages.length > 0 ? Math.max(...ages) : null,
     newestSignalDate: newest ? newest.signalDate : null,

@@ -17,6 +17,7 @@ export interface SeedSignal {
   crisis?: boolean;
   endOfSupply?: boolean;
   birthDate?: string;
+  childrenInHousehold?: number;
   externalId?: string;
   receivedAt?: string;
 }
@@ -40,12 +41,12 @@ export async function seedSignals(ctx: AppContext, signals: SeedSignal[]): Promi
     }
     await ctx.pool.query(
       `insert into signals (batch_id, household_id, municipality_code, partner_type, external_id, signal_date, origin_date, amount_cents,
-                            crisis, end_of_supply, birth_date, received_at, status)
+                            crisis, end_of_supply, birth_date, received_at, status, children_in_household)
        select $1, $2, h.municipality_code, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now()),
-              case when h.municipality_code is null then 'not_resident' else 'not_yet_picked_up' end
+              case when h.municipality_code is null then 'not_resident' else 'not_yet_picked_up' end, $12
          from households h where h.id = $2`,
       [batchId, householdId, s.partnerType, s.externalId ?? randomUUID(), s.signalDate, s.originDate ?? null, s.amountCents, s.crisis ?? false,
-        s.endOfSupply ?? false, s.birthDate ?? null, s.receivedAt ?? null],
+        s.endOfSupply ?? false, s.birthDate ?? null, s.receivedAt ?? null, s.childrenInHousehold ?? null],
     );
     householdIds.push(householdId);
   }

@@ -261,7 +261,7 @@ describe('evaluation of households', () => {
       copy.add({
         addressKey: addressKey({ postcode, houseNumber }), municipality: '1916', postcode, houseNumber, houseLetter: null,
         houseNumberAddition: null, street: null, city: null, partnerType: 'water', partnerName: 'Dunea', externalId: randomUUID(),
-        signalDate: recent, originDate: null, amountCents: 12_000, crisis: false, warmHandover: false, endOfSupply: false, bsn: null,
+        signalDate: recent, originDate: null, amountCents: 12_000, crisis: false, warmHandover: false, endOfSupply: false, childrenInHousehold: null, bsn: null,
         initials: null, prefix: null, surname: null, birthDate: null, gender: null, phone: null, email: null,
       }, 0);
       await writeSignalChunk(tx, { batchId, copy, rejections: [], duplicates: [], received: 1, valid: 1 });

@@ -247,12 +247,22 @@ describe('160_batch_duplicates', () => {
 
 describe('170_monitor_snapshots', () => {
   it('adds the daily work-stock snapshots, one row per municipality, day and team', async () => {
-    expect(await migrate(pool, schema)).toEqual(['170_monitor_snapshots.sql']);
+    expect(await migrate(pool, schema, { until: '170_monitor_snapshots.sql' })).toEqual(['170_monitor_snapshots.sql']);
     await pool.query(`insert into municipalities (code, name) values ('0599', 'Rotterdam') on conflict do nothing`);
     const row = `('2026-01-12', '0599', '', 1, 0, 0, null, now())`;
     await pool.query(`insert into monitor_snapshots (taken_on, municipality_code, team, tasks_open, tasks_claimed, tasks_overdue, oldest_open_since, taken_at) values ${row}`);
     await expect(
       pool.query(`insert into monitor_snapshots (taken_on, municipality_code, team, tasks_open, tasks_claimed, tasks_overdue, oldest_open_since, taken_at) values ${row}`),
     ).rejects.toThrow(/duplicate key/);
+  });
+});
+
+describe('180_children_in_household', () => {
+  it('adds the reported children to signals, unknown for the signals stored before, 0 to 30', async () => {
+    const { rows: before } = await pool.query<{ n: number }>(`select count(*)::int as n from signals`);
+    expect(await migrate(pool, schema)).toEqual(['180_children_in_household.sql']);
+    const { rows: after } = await pool.query<{ n: number }>(`select count(*)::int as n from signals where children_in_household is null`);
+    expect(after[0]!.n).toBe(before[0]!.n);
+    await expect(pool.query(`update signals set children_in_household = 31`)).rejects.toThrow(/check constraint/);
   });
 });

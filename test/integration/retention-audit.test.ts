@@ -38,7 +38,7 @@ describe('retention', () => {
     const [oldSuppressed] = await seedSignals(t.ctx, [{ ...signal, postcode: '2261AA', houseNumber: 3, receivedAt: '2025-05-01T10:00:00Z' }]);
     const [notResident] = await seedSignals(t.ctx, [{ ...signal, postcode: '9999AA', houseNumber: 4, receivedAt: '2025-05-01T10:00:00Z' }]);
     const [openTask] = await seedSignals(t.ctx, [{ ...signal, postcode: '2261AA', houseNumber: 5, receivedAt: '2023-01-01T10:00:00Z' }]);
-    await t.ctx.pool.query(`update signals set bsn = '111222333', surname = 'Jansen', phone = '0612345678'`);
+    await t.ctx.pool.query(`update signals set bsn = '111222333', surname = 'Jansen', phone = '0612345678', children_in_household = 2`);
     const oldTask = await closedTask(oldClosed!, '2024-06-01T10:00:00Z', false); // 19.5 months before the clock
     await closedTask(recentClosed!, '2025-07-01T10:00:00Z', false); // 6.5 months: kept (18 months)
     await closedTask(oldSuppressed!, '2025-05-01T10:00:00Z', true); // suppressed 8.5 months ago: purged (6 months)
@@ -55,15 +55,15 @@ describe('retention', () => {
     expect(queue.map((r: { household_id: number }) => r.household_id)).toEqual([openTask]);
 
     const { rows } = await t.ctx.pool.query(
-      `select h.house_number, h.postcode, s.bsn, s.surname, s.phone, s.amount_cents, s.purged_at is not null as purged
+      `select h.house_number, h.postcode, s.bsn, s.surname, s.phone, s.children_in_household, s.amount_cents, s.purged_at is not null as purged
          from signals s join households h on h.id = s.household_id order by s.id`,
     );
     const byNumber = (n: number) => rows.filter((r: { house_number: number }) => r.house_number === n);
-    expect(byNumber(2)[0]).toMatchObject({ bsn: '111222333', purged: false });
+    expect(byNumber(2)[0]).toMatchObject({ bsn: '111222333', children_in_household: 2, purged: false });
     expect(byNumber(5)[0]).toMatchObject({ bsn: '111222333', purged: false });
     const purged = rows.filter((r: { purged: boolean }) => r.purged);
     expect(purged).toHaveLength(3);
-    for (const row of purged) expect(row).toMatchObject({ bsn: null, surname: null, phone: null, house_number: 0, amount_cents: 12345 });
+    for (const row of purged) expect(row).toMatchObject({ bsn: null, surname: null, phone: null, children_in_household: null, house_number: 0, amount_cents: 12345 });
     expect(purged.map((r: { postcode: string }) => r.postcode).sort()).toEqual(['2261', '2261', '9999']);
     expect(notResident).toBeGreaterThan(0);
     const { rows: notes } = await t.ctx.pool.query(`select count(*)::int as n from task_notes`);

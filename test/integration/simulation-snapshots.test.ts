@@ -38,7 +38,7 @@ beforeAll(async () => {
   [inPeriod] = await seedSignals(t.ctx, [
     { postcode: '2261AA', houseNumber: 1, partnerType: 'rent', amountCents: 1000, signalDate: '2025-01-10', externalId: 'jan', receivedAt: at('2025-01-10') },
     { postcode: '2261AA', houseNumber: 1, partnerType: 'energy', amountCents: 2000, signalDate: '2025-02-20', externalId: 'feb', receivedAt: at('2025-02-20') },
-    { postcode: '2261AA', houseNumber: 1, partnerType: 'water', amountCents: 3000, signalDate: '2025-03-05', externalId: 'mar', receivedAt: at('2025-03-05', '08:15:30.1234'), birthDate: '1990-07-31' },
+    { postcode: '2261AA', houseNumber: 1, partnerType: 'water', amountCents: 3000, signalDate: '2025-03-05', externalId: 'mar', receivedAt: at('2025-03-05', '08:15:30.1234'), birthDate: '1990-07-31', childrenInHousehold: 2 },
     { postcode: '2261AA', houseNumber: 1, partnerType: 'rent', amountCents: 4000, signalDate: '2025-04-02', externalId: 'apr', receivedAt: at('2025-04-02') },
   ]) as [number];
   [lateInPeriod] = await seedSignals(t.ctx, [{ postcode: '2261AB', houseNumber: 2, partnerType: 'tax', amountCents: 500, signalDate: '2025-03-31', receivedAt: at('2025-03-31', '23:30') }]) as [number];
@@ -76,11 +76,12 @@ describe('snapshotsForPeriod', () => {
     expect(first.tasks[0]).toMatchObject({ status: 'closed', result: 'no_help_needed', assigneeKeyId: null });
     expect(first.tasks[0]!.closedAt).toBe(new Date('2025-01-20T11:00:00Z').toISOString());
     const march = first.signals.find((s) => s.amountCents === 3000)!;
-    expect(march).toMatchObject({ partnerType: 'water', signalDate: '2025-03-05', originDate: null, birthDate: '1990-07-31', crisis: false, taskId: null });
+    expect(march).toMatchObject({ partnerType: 'water', signalDate: '2025-03-05', originDate: null, birthDate: '1990-07-31', childrenInHousehold: 2, crisis: false, taskId: null });
     expect(march.receivedAt).toBe('2025-03-05T07:15:30.123Z');
     const january = first.signals.find((s) => s.amountCents === 1000)!;
     expect(january.taskId).toBe(first.tasks[0]!.id);
     expect(first.signals.find((s) => s.amountCents === 2000)!.taskId).toBeNull();
+    expect(first.signals.find((s) => s.amountCents === 2000)!.childrenInHousehold).toBeNull();
     expect(households[2]!.postcode).toBe('2261\\\tD');
   });
 

@@ -71,6 +71,7 @@ const inputArbitrary = fc
       crisis: false,
       warmHandover: false,
       endOfSupply: false,
+      childrenInHousehold: null,
       birthDate: null,
       status: s.status,
       taskId: s.task === null ? null : tasks[s.task]?.id ?? 999,
@@ -147,5 +148,6 @@ const baseSignal = {
   crisis: false,
   warmHandover: false,
   endOfSupply: false,
+  childrenInHousehold: null,
   birthDate: null,
 };

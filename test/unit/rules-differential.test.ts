@@ -42,6 +42,7 @@ const FACT_NAMES = [
   'repeat',
   'partnerTypes',
   'youngestAge',
+  'childrenInHousehold',
   'postcodeArea',
   'previousResult',
   'newestSignalDate',
@@ -235,6 +236,7 @@ describe('the default rule set, compiled = json-rules-engine', () => {
       mortgageCount: fc.integer({ min: 0, max: 1 }),
       mortgageMonthsInArrears: fc.integer({ min: 0, max: 6 }),
       youngestAge: fc.option(fc.integer({ min: 18, max: 90 }), { nil: null }),
+      childrenInHousehold: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
     })
     .map((overrides) => ({ ...CASE_BASELINE_FACTS, ...overrides }));
 

@@ -59,6 +59,7 @@ const CELLS: Record<CsvColumn, fc.Arbitrary<string>> = {
   crisis: flag,
   warmHandover: flag,
   endOfSupply: flag,
+  childrenInHousehold: fc.oneof(fc.constant(''), number(0, 30)),
   bsn,
   initials: text(50),
   prefix: text(50),
@@ -115,7 +116,7 @@ describe('CSV fast path', () => {
     const fastPath = compileCsvFastPath([...CSV_COLUMNS]);
     const values: Record<CsvColumn, string> = {
       externalId: 'E-1', partnerType: 'rent', partnerName: 'Woonstede', signalDate: '2026-01-05', originDate: '2025-12-01',
-      amountCents: '125000', crisis: 'ja', warmHandover: 'false', endOfSupply: '', bsn: '10000021', initials: 'J.', prefix: 'van',
+      amountCents: '125000', crisis: 'ja', warmHandover: 'false', endOfSupply: '', childrenInHousehold: '2', bsn: '10000021', initials: 'J.', prefix: 'van',
       surname: 'Dam', birthDate: '1970-03-02', gender: 'male', postcode: '2261 ab', houseNumber: '12', houseLetter: 'a',
       houseNumberAddition: '2', street: 'Kerkstraat', city: 'Leidschendam', phone: '070 1234567', email: 'j.vandam@example.nl',
     };
@@ -123,7 +124,7 @@ describe('CSV fast path', () => {
     const fast = fastPath(fields);
     expect(fast).not.toBeNull();
     expect(fast).toEqual(bySchema(CSV_COLUMNS, fields));
-    expect(fast).toMatchObject({ crisis: true, person: { bsn: '010000021' }, address: { postcode: '2261AB', houseLetter: 'A' } });
+    expect(fast).toMatchObject({ crisis: true, childrenInHousehold: 2, person: { bsn: '010000021' }, address: { postcode: '2261AB', houseLetter: 'A' } });
   });
 
   it('leaves every row with a fault to the schema', () => {

@@ -5,6 +5,7 @@ import { attemptSchema, taskSchema, taskSignalSchema } from './task.js';
 export const householdSignalSchema = taskSignalSchema
   .extend({
     taskId: z.number().int().nullable(),
+    childrenInHousehold: z.number().int().nullable().openapi({ description: 'Children in the household as the creditor reported them; null when it did not' }),
     person: z.object({
       bsn: z.string().nullable(),
       initials: z.string().nullable(),

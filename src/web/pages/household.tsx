@@ -252,8 +252,11 @@ function Signals(props: { household: HouseholdView; currentTaskId: number | null
                 <td>{formatDate(s.signalDate)}</td>
                 <td>
                   {s.crisis && <span class="badge badge-crisis">Crisis</span>} {s.endOfSupply && <span class="badge badge-crisis">Einde levering</span>}{' '}
-                  {s.warmHandover && <span class="badge badge-info">Warme overdracht</span>}
-                  {!s.crisis && !s.endOfSupply && !s.warmHandover && '—'}
+                  {s.warmHandover && <span class="badge badge-info">Warme overdracht</span>}{' '}
+                  {s.childrenInHousehold !== null && (
+                    <span class="badge badge-info">{s.childrenInHousehold === 0 ? 'Geen kinderen' : s.childrenInHousehold === 1 ? '1 kind' : `${s.childrenInHousehold} kinderen`}</span>
+                  )}
+                  {!s.crisis && !s.endOfSupply && !s.warmHandover && s.childrenInHousehold === null && '—'}
                 </td>
                 <td>{signalStatusLabel(s.status)}</td>
                 <td>{s.taskId === null ? '—' : s.taskId === props.currentTaskId ? 'Huidige taak' : `Taak ${s.taskId}`}</td>
