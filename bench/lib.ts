@@ -85,7 +85,7 @@ const REFERENCE_TABLE = `
   create table copy_reference (
     id bigint generated always as identity primary key,
     external_id text not null, partner_type text not null, partner_name text not null, signal_date date not null,
-    origin_date date, amount_cents bigint not null, crisis boolean, warm_handover boolean, end_of_supply boolean,
+    origin_date date, amount_cents bigint not null, crisis boolean, warm_handover boolean, end_of_supply boolean, children_in_household smallint,
     bsn text, initials text, prefix text, surname text, birth_date date, gender text,
     postcode text not null, house_number integer not null, house_letter text, house_number_addition text, street text, city text,
     phone text, email text,
