@@ -8,18 +8,17 @@ import type { Logger } from '../logger.js';
  * keeps them in the same database as everything else.
  */
 
+/**
+ * The queues. Feed files are not queued: the workers claim them from FEED_DIR by renaming them
+ * (workers/import.ts), which needs no queue and survives a lost job by design.
+ */
 export const QUEUE_NAMES = {
   evaluate: 'evaluate',
-  import: 'import',
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export interface EvaluateJobData {
   householdIds: number[];
-}
-export interface ImportJobData {
-  /** A file name inside FEED_DIR (no path, no personal data). */
-  fileName: string;
 }
 
 export type QueueSettings =
