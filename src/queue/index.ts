@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 
 /**
  * The queues. Feed files are not queued: the workers claim them from FEED_DIR by renaming them
- * (workers/import.ts), which needs no queue and survives a lost job by design.
+ * (src/services/feedFolder.ts), which needs no queue and survives a lost job by design.
  */
 export const QUEUE_NAMES = {
   evaluate: 'evaluate',
