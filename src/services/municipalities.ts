@@ -1,5 +1,6 @@
 import { changeRecord, recordAudit, type AuditSource } from '../db/audit.js';
 import { upsertMunicipality, upsertTeam, type Team } from '../db/municipalities.js';
+import { setRetention, type MunicipalityRetention } from '../db/retention.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import { ensureDefaultRuleSets } from '../db/ruleSets.js';
 import { defaultRuleSet } from './evaluation.js';
@@ -37,5 +38,15 @@ export async function saveTeam(pool: Pool, team: Team, audit: AuditSource): Prom
     const action = saved.created ? 'team.create' : 'team.update';
     await recordAudit(tx, changeRecord(audit, { action, objectType: 'team', objectId: `${team.municipality}/${team.id}`, municipality: team.municipality }));
     return saved;
+  });
+}
+
+/** Sets a municipality's own retention terms (null: the installation's). False when there is no such municipality. */
+export async function saveRetention(pool: Pool, retention: MunicipalityRetention, audit: AuditSource): Promise<boolean> {
+  return withTransaction(pool, async (tx) => {
+    if (!(await setRetention(tx, retention))) return false;
+    const terms = `untaskedMonths=${retention.untaskedMonths ?? 'default'};closedTaskMonths=${retention.closedTaskMonths ?? 'default'}`;
+    await recordAudit(tx, changeRecord(audit, { action: 'municipality.retention', objectType: 'municipality', objectId: `${retention.municipality} ${terms}`, municipality: retention.municipality }));
+    return true;
   });
 }

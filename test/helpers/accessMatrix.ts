@@ -304,6 +304,20 @@ export const ROUTES: RouteSpec[] = [
     intruders: otherMunicipality('coordinatorB', 'adminB'),
   },
   {
+    route: 'PUT /municipalities/:code/retention',
+    roles: ['admin'],
+    prepare: async () => ({ method: 'PUT', path: `/v1/municipalities/${A.municipality}/retention`, body: { untaskedMonths: 6, closedTaskMonths: 18 } }),
+    control: { actor: 'adminA', status: 200, reveals: true },
+    intruders: otherMunicipality('adminB'),
+  },
+  {
+    route: 'GET /municipalities/:code/retention',
+    roles: ['admin'],
+    prepare: async () => get(`/v1/municipalities/${A.municipality}/retention`),
+    control: { actor: 'adminA', status: 200, reveals: true },
+    intruders: otherMunicipality('adminB'),
+  },
+  {
     route: 'GET /municipalities/:code/teams',
     roles: ['consultant', 'coordinator', 'admin'],
     prepare: async () => get(`/v1/municipalities/${A.municipality}/teams`),

@@ -260,9 +260,18 @@ describe('170_monitor_snapshots', () => {
 describe('180_children_in_household', () => {
   it('adds the reported children to signals, unknown for the signals stored before, 0 to 30', async () => {
     const { rows: before } = await pool.query<{ n: number }>(`select count(*)::int as n from signals`);
-    expect(await migrate(pool, schema)).toEqual(['180_children_in_household.sql']);
+    expect(await migrate(pool, schema, { until: '180_children_in_household.sql' })).toEqual(['180_children_in_household.sql']);
     const { rows: after } = await pool.query<{ n: number }>(`select count(*)::int as n from signals where children_in_household is null`);
     expect(after[0]!.n).toBe(before[0]!.n);
     await expect(pool.query(`update signals set children_in_household = 31`)).rejects.toThrow(/check constraint/);
+  });
+});
+
+describe('190_municipality_retention', () => {
+  it("gives every municipality the installation's terms until it sets its own, 1 to 120 months", async () => {
+    expect(await migrate(pool, schema)).toEqual(['190_municipality_retention.sql']);
+    const { rows } = await pool.query(`select count(*)::int as n from municipalities where retention_untasked_months is not null or retention_closed_task_months is not null`);
+    expect(rows[0].n).toBe(0);
+    await expect(pool.query(`update municipalities set retention_closed_task_months = 0`)).rejects.toThrow(/check constraint/);
   });
 });

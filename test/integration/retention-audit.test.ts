@@ -77,6 +77,62 @@ describe('retention', () => {
     clock = new Date('2027-01-15T12:00:00Z');
     expect((await runRetention(t.ctx)).signals).toBe(1);
   });
+
+  it("applies a municipality's own terms, set by an admin, and the installation's elsewhere", async () => {
+    clock = new Date('2028-06-15T12:00:00Z');
+    const admin = client(server.url, await createKey(t.ctx, { role: 'admin', label: 'retention admin' }));
+    const coordinator = client(server.url, await createKey(t.ctx, { role: 'coordinator', municipality: '0363', label: 'coordinator 0363' }));
+    // One household in each municipality, its task closed eight months before the clock.
+    const closedEightMonthsAgo = async (municipality: string, postcode: string) => {
+      const [household] = await seedSignals(t.ctx, [{ partnerType: 'rent', amountCents: 500, signalDate: '2027-09-01', postcode, houseNumber: 77, receivedAt: '2027-09-01T10:00:00Z' }]);
+      const { rows } = await t.ctx.pool.query(
+        `insert into tasks (household_id, municipality_code, status, result, closed_at) values ($1, $2, 'closed', 'no_help_needed', '2027-10-15T10:00:00Z') returning id`,
+        [household, municipality],
+      );
+      await t.ctx.pool.query(`insert into task_signals (signal_id, task_id) select id, $2 from signals where household_id = $1`, [household, rows[0].id]);
+      await t.ctx.pool.query(`update signals set bsn = '111222333' where household_id = $1`, [household]);
+      await t.ctx.pool.query(`delete from evaluation_queue where household_id = $1`, [household]);
+      return household!;
+    };
+    const amsterdam = await closedEightMonthsAgo('0363', '1011AA');
+    const leidschendam = await closedEightMonthsAgo('1916', '2261AA');
+
+    expect((await admin.get('/v1/municipalities/0363/retention')).json).toEqual({
+      municipality: '0363', untaskedMonths: null, closedTaskMonths: null, effective: { untaskedMonths: 6, closedTaskMonths: 18 },
+    });
+    expect((await runRetention(t.ctx)).signals).toBe(0);
+
+    const set = await admin.put('/v1/municipalities/0363/retention', { untaskedMonths: null, closedTaskMonths: 6 });
+    expect(set.status).toBe(200);
+    expect(set.json.effective).toEqual({ untaskedMonths: 6, closedTaskMonths: 6 });
+    const { rows: audit } = await t.ctx.pool.query(`select object_id from audit_events where action = 'municipality.retention' and request_id = $1`, [set.headers.get('x-request-id')]);
+    expect(audit).toEqual([{ object_id: '0363 untaskedMonths=default;closedTaskMonths=6' }]);
+
+    expect((await runRetention(t.ctx)).signals).toBe(1);
+    const { rows } = await t.ctx.pool.query(`select household_id, bsn from signals where household_id = any($1) order by household_id`, [[amsterdam, leidschendam]]);
+    expect(rows).toEqual(
+      [
+        { household_id: amsterdam, bsn: null },
+        { household_id: leidschendam, bsn: '111222333' },
+      ].sort((a, b) => a.household_id - b.household_id),
+    );
+
+    for (const [body, pointer] of [
+      [{ untaskedMonths: 0, closedTaskMonths: 6 }, '/untaskedMonths'],
+      [{ untaskedMonths: 6, closedTaskMonths: 121 }, '/closedTaskMonths'],
+      [{ untaskedMonths: 6 }, '/closedTaskMonths'],
+      [{ untaskedMonths: '6', closedTaskMonths: 6 }, '/untaskedMonths'],
+    ] as const) {
+      const refused = await admin.put('/v1/municipalities/0363/retention', body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.json.errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
+    }
+    expect((await coordinator.get('/v1/municipalities/0363/retention')).status).toBe(403);
+    expect((await admin.put('/v1/municipalities/9999/retention', { untaskedMonths: null, closedTaskMonths: null })).status).toBe(404);
+    // Back to the installation's terms.
+    const reset = await admin.put('/v1/municipalities/0363/retention', { untaskedMonths: null, closedTaskMonths: null });
+    expect(reset.json.effective).toEqual({ untaskedMonths: 6, closedTaskMonths: 18 });
+  });
 });
 
 describe('audit events API', () => {

@@ -74,6 +74,7 @@ describe('the JSON write endpoints', () => {
         'POST /tasks/:id/contact-attempts',
         'POST /tasks/:id/notes',
         'PUT /municipalities/:code',
+        'PUT /municipalities/:code/retention',
         'PUT /municipalities/:code/teams/:teamId',
       ].sort(),
     );

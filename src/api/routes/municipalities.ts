@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listMunicipalities, listTeams, municipalityExists } from '../../db/municipalities.js';
-import { saveMunicipality, saveTeam } from '../../services/municipalities.js';
+import { findRetention, type MunicipalityRetention } from '../../db/retention.js';
+import type { Config } from '../../config.js';
+import { saveMunicipality, saveRetention, saveTeam } from '../../services/municipalities.js';
 import type { ApiApp } from '../env.js';
 import { assertRole, auditSource, canSeeMunicipality } from '../middleware/auth.js';
 import { errorResponses, jsonResponse, security } from '../openapi.js';
@@ -22,6 +24,35 @@ const teamId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a team id is lower-case letters, digits and dashes')
   .openapi({ param: { name: 'teamId', in: 'path' }, example: 'noord' });
+
+const months = z.number().int().min(1).max(120).nullable();
+const retentionInput = z
+  .object({
+    untaskedMonths: months.openapi({ description: 'Signals of households that got no outreach (suppressed, not resident): months after the signal; null = the installation default' }),
+    closedTaskMonths: months.openapi({ description: 'Closed tasks and their signals and notes: months after closing; null = the installation default' }),
+  })
+  .strict()
+  .openapi('RetentionInput');
+const retentionSchema = retentionInput
+  .extend({
+    municipality: z.string(),
+    effective: z
+      .object({ untaskedMonths: z.number().int(), closedTaskMonths: z.number().int() })
+      .openapi({ description: 'The terms the daily retention run applies: the own ones, else the installation defaults' }),
+  })
+  .openapi('Retention');
+
+function retentionView(retention: MunicipalityRetention, config: Config) {
+  return {
+    untaskedMonths: retention.untaskedMonths,
+    closedTaskMonths: retention.closedTaskMonths,
+    municipality: retention.municipality,
+    effective: {
+      untaskedMonths: retention.untaskedMonths ?? config.RETENTION_UNTASKED_MONTHS,
+      closedTaskMonths: retention.closedTaskMonths ?? config.RETENTION_CLOSED_TASK_MONTHS,
+    },
+  };
+}
 
 export function registerMunicipalityRoutes(v1: ApiApp): void {
   v1.openapi(
@@ -111,6 +142,49 @@ export function registerMunicipalityRoutes(v1: ApiApp): void {
       const pool = c.get('ctx').pool;
       if (!canSeeMunicipality(actor, code) || !(await municipalityExists(pool, code))) throw problem.notFound('No such municipality');
       return c.json({ teams: await listTeams(pool, code) }, 200);
+    },
+  );
+
+  v1.openapi(
+    createRoute({
+      method: 'get',
+      path: '/municipalities/{code}/retention',
+      tags: ['Municipalities'],
+      summary: "The municipality's retention terms and the ones the retention run applies (admin)",
+      security,
+      request: { params: z.object({ code }) },
+      responses: { 200: jsonResponse('The terms', retentionSchema), ...errorResponses(403, 404) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'admin');
+      const { code: municipality } = c.req.valid('param');
+      const retention = canSeeMunicipality(actor, municipality) ? await findRetention(c.get('ctx').pool, municipality) : null;
+      if (!retention) throw problem.notFound('No such municipality');
+      return c.json(retentionView(retention, c.get('ctx').config), 200);
+    },
+  );
+
+  v1.openapi(
+    createRoute({
+      method: 'put',
+      path: '/municipalities/{code}/retention',
+      tags: ['Municipalities'],
+      summary: "Set the municipality's own retention terms, or null for the installation's (admin)",
+      description: 'Applies from the next daily retention run (RETENTION_CRON). Shorter terms purge more at that run; the purge cannot be undone.',
+      security,
+      request: { params: z.object({ code }), body: { required: true, content: { 'application/json': { schema: retentionInput } } } },
+      responses: { 200: jsonResponse('The terms now', retentionSchema), ...errorResponses(403, 404) },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      assertRole(actor, 'admin');
+      const { code: municipality } = c.req.valid('param');
+      if (!canSeeMunicipality(actor, municipality)) throw problem.notFound('No such municipality');
+      const body = c.req.valid('json');
+      const retention = { municipality, untaskedMonths: body.untaskedMonths, closedTaskMonths: body.closedTaskMonths };
+      if (!(await saveRetention(c.get('ctx').pool, retention, auditSource(c)))) throw problem.notFound('No such municipality');
+      return c.json(retentionView(retention, c.get('ctx').config), 200);
     },
   );
 }
