@@ -20,6 +20,9 @@ export async function takeMonitorSnapshot(ctx: AppContext): Promise<number> {
   return rows;
 }
 
+/** At most this many days per work-stock read (a year and a leap day). */
+export const MAX_WORK_STOCK_DAYS = 366;
+
 export interface WorkStockDay {
   date: string;
   municipality: string;

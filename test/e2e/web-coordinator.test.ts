@@ -5,6 +5,7 @@ import { dutchToday } from '../../src/domain/dates.js';
 import { addDays } from '../../src/domain/workingDays.js';
 import { defaultRuleSet, evaluateHouseholds } from '../../src/services/evaluation.js';
 import { importCsvStream } from '../../src/services/intake.js';
+import { takeMonitorSnapshot } from '../../src/services/monitorSnapshots.js';
 import { axeViolations, launchBrowser, screenshot, type TestBrowser } from '../helpers/browser.js';
 import { createTestContext, seedMunicipality, startTestServer, type TestContext, type TestServer } from '../helpers/context.js';
 import { createKeyWithId } from '../helpers/tasks.js';
@@ -67,6 +68,7 @@ beforeAll(async () => {
   const { rows: closing } = await t.ctx.pool.query<{ id: number }>(`select t.id from tasks t join households h on h.id = t.household_id where h.postcode = '2261AB'`);
   await t.ctx.pool.query(`insert into contact_attempts (task_id, channel, reached, attempt_date) values ($1, 'phone', true, $2)`, [closing[0]!.id, day(0)]);
   await t.ctx.pool.query(`update tasks set status = 'closed', result = 'advice_or_quick_fix', picked_up_date = $2, closed_at = now() where id = $1`, [closing[0]!.id, day(0)]);
+  await takeMonitorSnapshot(t.ctx);
   coordinator = await createKeyWithId(t.ctx, { role: 'coordinator', municipality: '1916', label: 'Coördinator Noord-Zuid' });
   await createKeyWithId(t.ctx, { role: 'consultant', municipality: '1916', teams: ['noord'], label: 'Ahmed Bakker' });
   browser = await launchBrowser();
@@ -92,11 +94,18 @@ describe('coordinator pages', () => {
       'Bereik en tijd tot eerste contact per maand',
       'Resultaten van afgesloten taken',
       'Te late taken per team (nu)',
+      'Werkvoorraad aan het eind van de dag',
     ]);
     // Chart.js drew every chart from its table.
-    await expect.poll(() => page.evaluate(() => [...document.querySelectorAll('canvas')].filter((c) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(c)).length)).toBe(4);
+    await expect.poll(() => page.evaluate(() => [...document.querySelectorAll('canvas')].filter((c) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(c)).length)).toBe(5);
     const overdue = page.getByRole('region', { name: 'Te late taken per team (nu)' });
     expect(await overdue.textContent()).toContain('zuid');
+    // Today's snapshot: five open tasks, none claimed, one of them overdue.
+    const stock = await page
+      .getByRole('region', { name: 'Werkvoorraad aan het eind van de dag' })
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...(tr as HTMLTableRowElement).cells].slice(1).map((td) => td.textContent!.trim())));
+    expect(stock).toEqual([['5', '0', '1']]);
     const csv = await page.evaluate(async () => {
       const link = [...document.querySelectorAll('a')].find((a) => a.href.includes('/csv/signals-by-partner-type'))!;
       const response = await fetch(link.href);

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { SIGNAL_STATUS_CODES, TASK_RESULT_CODES } from '../../domain/codes.js';
 import { GROUP_BYS, MonitoringScopeError, monitoringSummary, summaryCsv } from '../../services/monitoring.js';
-import { workStock } from '../../services/monitorSnapshots.js';
+import { MAX_WORK_STOCK_DAYS, workStock } from '../../services/monitorSnapshots.js';
 import type { ApiApp } from '../env.js';
 import { assertRole, audit } from '../middleware/auth.js';
 import { apiVersionHeader, errorResponses, jsonResponse, security } from '../openapi.js';
@@ -86,9 +86,6 @@ function wantsCsv(accept: string | undefined): boolean {
   const csv = weight('text/csv');
   return csv > 0 && csv >= weight('application/json');
 }
-
-/** At most this many days per work-stock read (a year and a leap day). */
-const MAX_WORK_STOCK_DAYS = 366;
 
 const workStockQuery = z
   .object({

@@ -2,8 +2,10 @@ import type { Hono } from 'hono';
 import type { TaskView } from '../../api/schemas/task.js';
 import { listVisibleTasks, taskListPosition, type TaskListPosition } from '../../db/taskReads.js';
 import { PARTNER_TYPE_CODES, TASK_RESULT_CODES } from '../../domain/codes.js';
-import { dutchToday, isIsoDate } from '../../domain/dates.js';
+import { dutchToday, isIsoDate, isoDateOfDay } from '../../domain/dates.js';
 import { monitoringSummary, monthsOf, type MonitoringSummary } from '../../services/monitoring.js';
+import { MAX_WORK_STOCK_DAYS, workStock } from '../../services/monitorSnapshots.js';
+import { toDayNumber } from '../../domain/workingDays.js';
 import type { WebContext, WebEnv } from '../env.js';
 import { WebError } from '../errors.js';
 import { formatDate, formatDecimal, formatMonth, formatNumber, formatPercent, partnerTypeLabel, resultLabel } from '../labels.js';
@@ -155,9 +157,30 @@ async function overduePerTeam(c: WebContext): Promise<Table> {
   };
 }
 
+/** The daily snapshots of the period (its last MAX_WORK_STOCK_DAYS days), summed over the teams. */
+async function workStockPerDay(c: WebContext, period: Period): Promise<Table> {
+  const earliest = isoDateOfDay(toDayNumber(period.to) - (MAX_WORK_STOCK_DAYS - 1));
+  const stock = await workStock(c.get('ctx'), c.get('actor'), { from: period.from > earliest ? period.from : earliest, to: period.to });
+  const byDay = new Map<string, [number, number, number]>();
+  for (const day of stock.days) {
+    const sums = byDay.get(day.date) ?? [0, 0, 0];
+    sums[0] += day.tasksOpen;
+    sums[1] += day.tasksClaimed;
+    sums[2] += day.tasksOverdue;
+    byDay.set(day.date, sums);
+  }
+  return {
+    id: 'work-stock',
+    title: 'Werkvoorraad aan het eind van de dag',
+    columns: ['Dag', 'Open', 'In behandeling', 'Te laat'],
+    rows: [...byDay].sort((a, b) => a[0].localeCompare(b[0])).map(([date, values]) => ({ label: formatDate(date), values })),
+    format: [count, count, count],
+  };
+}
+
 async function overview(c: WebContext, period: Period): Promise<Figure[]> {
   const monthly = await monitoringSummary(c.get('ctx'), c.get('actor'), { ...period, groupBy: 'month' });
-  const [partners, overdue] = await Promise.all([signalsPerPartnerType(c, period), overduePerTeam(c)]);
+  const [partners, overdue, stock] = await Promise.all([signalsPerPartnerType(c, period), overduePerTeam(c), workStockPerDay(c, period)]);
   return [
     {
       table: partners,
@@ -189,6 +212,14 @@ async function overview(c: WebContext, period: Period): Promise<Figure[]> {
       series: [1],
       description: 'Open taken waarvan de termijn voor het eerste contact verstreken is, per team.',
       empty: 'Geen te late taken. Mooi.',
+    },
+    {
+      table: stock,
+      chart: 'line',
+      series: [1, 2, 3],
+      leftTitle: 'Taken',
+      description: 'Hoeveel taken aan het eind van elke dag open, in behandeling en te laat waren (de dagelijkse momentopname, alle teams samen).',
+      empty: 'Nog geen momentopnamen in deze periode: ze worden elke avond gemaakt.',
     },
   ];
 }
