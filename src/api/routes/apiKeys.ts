@@ -5,7 +5,8 @@ import { withTransaction } from '../../db/pool.js';
 import { ROLES } from '../../domain/apiKey.js';
 import { PARTNER_TYPE_CODES } from '../../domain/codes.js';
 import { ApiKeyInputError, createApiKey, rotateApiKey } from '../../services/apiKeys.js';
-import type { ApiApp } from '../env.js';
+import type { Context } from 'hono';
+import type { ApiApp, ApiEnv } from '../env.js';
 import { assertRole, auditSource, canSeeMunicipality } from '../middleware/auth.js';
 import { decodeCursor, emptyResponse, encodeCursor, errorResponses, jsonResponse, pagingQuery, security } from '../openapi.js';
 import { problem } from '../problem.js';
@@ -42,6 +43,13 @@ const keyListing = z
 
 const rotatedKey = createdKey.extend({ previousId: z.string().uuid().openapi({ description: 'The key that was revoked' }) }).openapi('RotatedApiKey');
 const keyId = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+
+/** The active key `id` if this admin may manage it; 404 otherwise, also for another municipality's key. */
+async function manageableKey(c: Context<ApiEnv>, id: string) {
+  const key = await findApiKey(c.get('ctx').pool, id);
+  if (!key || key.revoked_at || !canSeeMunicipality(c.get('actor'), key.municipality_code)) throw problem.notFound('No such active API key');
+  return key;
+}
 
 export function registerApiKeyRoutes(v1: ApiApp): void {
   v1.openapi(
@@ -89,14 +97,11 @@ export function registerApiKeyRoutes(v1: ApiApp): void {
       responses: { 201: jsonResponse('Rotated', rotatedKey), ...errorResponses(403, 404) },
     }),
     async (c) => {
-      const actor = c.get('actor');
-      assertRole(actor, 'admin');
+      assertRole(c.get('actor'), 'admin');
       const { id } = c.req.valid('param');
-      const pool = c.get('ctx').pool;
-      const key = await findApiKey(pool, id);
-      if (!key || key.revoked_at || !canSeeMunicipality(actor, key.municipality_code)) throw problem.notFound('No such active API key');
+      const key = await manageableKey(c, id);
       const source = auditSource(c);
-      const rotated = await withTransaction(pool, async (tx) => {
+      const rotated = await withTransaction(c.get('ctx').pool, async (tx) => {
         const result = await rotateApiKey(tx, id);
         if (result) {
           await recordAudit(tx, changeRecord(source, { action: 'api-key.create', objectType: 'api-key', objectId: result.id, municipality: key.municipality_code }));
@@ -150,18 +155,15 @@ export function registerApiKeyRoutes(v1: ApiApp): void {
       tags: ['API keys'],
       summary: 'Revoke an API key (admin)',
       security,
-      request: { params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }) },
+      request: { params: keyId },
       responses: { 204: emptyResponse('Revoked'), ...errorResponses(403, 404) },
     }),
     async (c) => {
-      const actor = c.get('actor');
-      assertRole(actor, 'admin');
+      assertRole(c.get('actor'), 'admin');
       const { id } = c.req.valid('param');
-      const pool = c.get('ctx').pool;
-      const key = await findApiKey(pool, id);
-      if (!key || key.revoked_at || !canSeeMunicipality(actor, key.municipality_code)) throw problem.notFound('No such active API key');
+      const key = await manageableKey(c, id);
       const source = auditSource(c);
-      const revoked = await withTransaction(pool, async (tx) => {
+      const revoked = await withTransaction(c.get('ctx').pool, async (tx) => {
         const done = await revokeApiKey(tx, id);
         if (done) await recordAudit(tx, changeRecord(source, { action: 'api-key.revoke', objectType: 'api-key', objectId: id, municipality: key.municipality_code }));
         return done;
