@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { findApiKey, listApiKeyPage, revokeApiKey } from '../../db/apiKeys.js';
 import { changeRecord, recordAudit } from '../../db/audit.js';
 import { withTransaction } from '../../db/pool.js';
 import { ROLES } from '../../domain/apiKey.js';
 import { PARTNER_TYPE_CODES } from '../../domain/codes.js';
 import { ApiKeyInputError, createApiKey, rotateApiKey } from '../../services/apiKeys.js';
-import type { Context } from 'hono';
 import type { ApiApp, ApiEnv } from '../env.js';
 import { assertRole, auditSource, canSeeMunicipality } from '../middleware/auth.js';
 import { decodeCursor, emptyResponse, encodeCursor, errorResponses, jsonResponse, pagingQuery, security } from '../openapi.js';
