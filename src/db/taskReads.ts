@@ -74,10 +74,18 @@ export async function listVisibleTasks(db: Queryable, actor: Actor, filter: Task
     where.push(`(${LIST_KEY}) > ($${n - 4}::boolean, $${n - 3}::boolean, $${n - 2}::bigint, $${n - 1}::date, $${n}::bigint)`);
   }
   params.push(filter.limit);
-  const { rows } = await db.query<TaskRow>(
-    `select ${TASK_COLUMNS} from tasks t where ${where.join(' and ')} order by ${LIST_KEY} limit $${params.length}`,
-    params,
-  );
+  const limit = `$${params.length}`;
+  // A key of one municipality reads its page from the list index in order. A key of every
+  // municipality has no single index range in list order: it reads the first rows of each
+  // municipality's list and merges them, instead of sorting every task there is.
+  const text =
+    actor.municipality === null
+      ? `select ${TASK_COLUMNS} from municipalities m
+           cross join lateral (select t.* from tasks t where t.municipality_code = m.code and ${where.join(' and ')}
+                                order by ${LIST_KEY} limit ${limit}) t
+          order by ${LIST_KEY} limit ${limit}`
+      : `select ${TASK_COLUMNS} from tasks t where ${where.join(' and ')} order by ${LIST_KEY} limit ${limit}`;
+  const { rows } = await db.query<TaskRow>(text, params);
   return toTaskViews(db, rows);
 }
 
