@@ -60,13 +60,13 @@ beforeAll(async () => {
   await ensureDefaultRuleSets(t.ctx.pool, defaultRuleSet());
   await importCsv(
     [
-      'externalId;partnerType;partnerName;signalDate;originDate;amountCents;crisis;endOfSupply;postcode;houseNumber;initials;surname;birthDate;phone;email',
-      `h1-rent;rent;Woonstede;${day(-6)};${day(-120)};145000;ja;;2261AB;12;J.;Jansen;1990-04-01;0612345678;j.jansen@example.nl`,
-      `h1-energy;energy;Stroomnet;${day(-5)};${day(-60)};38000;;;2261AB;12;J.;Jansen;1990-04-01;;`,
-      `h2-water;water;Waterbedrijf;${day(-4)};;9000;;;2261AC;3;;;;;`,
-      `h3-health;health_insurance;Zorgverzekeraar;${day(-4)};;52000;;;2261AD;8;;;;;`,
-      `z1-rent;rent;Woonstede;${day(-4)};;80000;;;2262CD;5;;;;;`,
-      `a1-rent;rent;Stadgenoot;${day(-4)};;99000;ja;;1011AB;1;;;;;`,
+      'externalId;partnerType;partnerName;signalDate;originDate;amountCents;crisis;endOfSupply;postcode;houseNumber;initials;surname;birthDate;phone;email;childrenInHousehold',
+      `h1-rent;rent;Woonstede;${day(-6)};${day(-120)};145000;ja;;2261AB;12;J.;Jansen;1990-04-01;0612345678;j.jansen@example.nl;2`,
+      `h1-energy;energy;Stroomnet;${day(-5)};${day(-60)};38000;;;2261AB;12;J.;Jansen;1990-04-01;;;`,
+      `h2-water;water;Waterbedrijf;${day(-4)};;9000;;;2261AC;3;;;;;;`,
+      `h3-health;health_insurance;Zorgverzekeraar;${day(-4)};;52000;;;2261AD;8;;;;;;`,
+      `z1-rent;rent;Woonstede;${day(-4)};;80000;;;2262CD;5;;;;;;`,
+      `a1-rent;rent;Stadgenoot;${day(-4)};;99000;ja;;1011AB;1;;;;;;`,
     ].join('\n'),
   );
   otherMunicipalityHousehold = await householdAt('1011AB', 1);
@@ -111,6 +111,9 @@ describe('consultant pages', () => {
     expect(await why.textContent()).toContain('Urgent: crisis, dreigende uitzetting of afsluiting');
     expect(await why.textContent()).toContain('crisissignaal');
     expect(await why.textContent()).toMatch(/regelset versie 1/);
+    // The children the housing corporation reported: a rule of their own, and a mark on the signal.
+    expect(await why.textContent()).toContain('Gezin met kinderen');
+    expect(await page.getByText('2 kinderen', { exact: true }).isVisible()).toBe(true);
     expect(await page.getByText('Jansen').first().isVisible()).toBe(true);
     // Without an attempt that reached the resident, results that imply contact are not offered.
     const offered = await page.getByLabel('Resultaat', { exact: true }).locator('option').allTextContents();
